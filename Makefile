@@ -1,0 +1,41 @@
+# The two commands of the README:
+#   make run    installs what is needed, fetches the default model, builds, completes a prompt
+#   make test   the same set-up, then every test (unit, model goldens, sanitizers, a short fuzz run)
+BUILD ?= build
+JOBS ?= $(shell nproc)
+MODEL ?= models/SmolLM2-135M-Instruct.Q4_1.gguf
+PROMPT ?= The three most important inventions of the twentieth century are
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test deps models build build-asan build-fuzz unit-tests asan-tests fuzz clean
+
+run: deps models build
+	./$(BUILD)/apps/kestrel/kestrel run -m $(MODEL) -p "$(PROMPT)" -n 128
+
+test: deps models build build-asan build-fuzz
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -R '^(Gguf|Malformed)'
+	bash scripts/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+deps:
+	bash scripts/install_deps.sh
+
+models:
+	bash scripts/fetch_models.sh
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+# AddressSanitizer + UBSan build of the parser tests (untrusted input).
+build-asan:
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DKESTREL_SANITIZE=ON
+	cmake --build $(BUILD)-asan -j $(JOBS) --target io_tests
+
+# libFuzzer needs clang.
+build-fuzz:
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DKESTREL_FUZZ=ON -DKESTREL_BUILD_TESTS=OFF
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_gguf
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Kestrel builds and tests with (skips apt when all are present).
+set -euo pipefail
+packages=(build-essential cmake pkg-config git python3 python3-pip libpcre2-dev libcli11-dev
+  nlohmann-json3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang
+  libclang-rt-14-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
