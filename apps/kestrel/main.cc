@@ -1,29 +1,40 @@
-// kestrel: one binary, one subcommand per file (commands.h).
+// kestrel: one binary, one subcommand per file (see commands.h).
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "core/error.h"
 
+namespace kestrel::app {
 namespace {
 
 constexpr int kUsageError = 2;
 
-using AddCommand = void (*)(CLI::App&);
-constexpr AddCommand kCommands[] = {
-    kestrel::app::add_info_command,
-    kestrel::app::add_tokenize_command,
-    kestrel::app::add_run_command,
-    kestrel::app::add_chat_command,
-};
+std::vector<std::pair<std::string, AddCommandFn>>& registry() {
+  static std::vector<std::pair<std::string, AddCommandFn>> commands;
+  return commands;
+}
 
 }  // namespace
 
+CommandRegistration::CommandRegistration(const char* name, AddCommandFn add) {
+  registry().emplace_back(name, add);
+}
+
+}  // namespace kestrel::app
+
 int main(int argc, char** argv) {
+  using namespace kestrel::app;
   CLI::App app{"kestrel: run large language models fast on CPUs and GPUs", "kestrel"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "kestrel 0.1.0");
-  for (AddCommand add : kCommands) add(app);
+  auto commands = registry();
+  std::sort(commands.begin(), commands.end());  // --help lists them alphabetically
+  for (const auto& [name, add] : commands) add(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
