@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,6 +121,9 @@ class GgufFile {
   size_t data_offset_ = 0;
   std::vector<GgufKeyValue> kv_;
   std::vector<GgufTensorInfo> tensors_;
+  // Name -> index into kv_ / tensors_ (built while parsing; also how duplicates are caught).
+  std::map<std::string, size_t, std::less<>> kv_index_;
+  std::map<std::string, size_t, std::less<>> tensor_index_;
 };
 
 }  // namespace kestrel::io
