@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class GgufWriter {
 
   // Throws kestrel::Error on I/O failure (the temporary file is removed).
   void write(const std::string& path) const;
+  // The same bytes as write() would produce, in memory (tests, fuzz seeds, small files).
+  std::vector<uint8_t> serialize() const;
 
  private:
   struct PendingTensor {
@@ -40,6 +43,10 @@ class GgufWriter {
     const void* data;
     size_t nbytes;
   };
+  using Sink = std::function<void(const void* data, size_t n)>;
+  // Validates everything, then streams the whole file to the sink.
+  void emit(const Sink& sink) const;
+
   uint64_t alignment_;
   std::vector<GgufKeyValue> kv_;
   std::vector<PendingTensor> tensors_;
