@@ -1,0 +1,120 @@
+// Q4_K: super-blocks of 256 = 8 sub-blocks of 32 with 4-bit values; each sub-block has a 6-bit
+// scale and a 6-bit min, themselves scaled by the f16 d and dmin (layout in blocks.h, scale packing
+// in k_quant_common.h). Dots with Q8_K.
+#include <algorithm>
+#include <cmath>
+
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/k_quant_common.h"
+#include "quant/kernels.h"
+
+namespace kestrel::quant {
+namespace {
+
+// The 4-bit values of a super-block (0..15) in element order.
+void unpack_q4_k(const BlockQ4_K& b, uint8_t (&q)[kQK_K]) {
+  for (int c = 0; c < kQK_K / 64; ++c) {
+    for (int l = 0; l < 32; ++l) {
+      q[64 * c + l] = b.qs[32 * c + l] & 0x0f;
+      q[64 * c + 32 + l] = b.qs[32 * c + l] >> 4;
+    }
+  }
+}
+
+}  // namespace
+
+// Per sub-block, make_qkx2_quants (15 levels, weights rms(x) + |x|, 21 grids from nmax - 1) finds
+// a scale and min; d = max scale / 63 and dmin = max min / 63 and each sub-block's scale and min
+// is rounded to a 6-bit multiple of them; the values are then re-rounded against the stored
+// (f16-rounded) scales.
+void quantize_row_q4_k(const float* x, void* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float* xb = x + i * kQK_K;
+    uint8_t L[kQK_K], Laux[32];
+    float weights[32], mins[8], scales[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+      float sum_x2 = 0;
+      for (int l = 0; l < 32; ++l) sum_x2 += xb[32 * j + l] * xb[32 * j + l];
+      const float av_x = std::sqrt(sum_x2 / 32);
+      for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xb[32 * j + l]);
+      scales[j] = make_qkx2_quants(32, 15, xb + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                   -1.0f, 0.1f, 20);
+      if (scales[j] > max_scale) max_scale = scales[j];
+      if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+    const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+    int ls[8], lm[8];
+    for (int j = 0; j < 8; ++j) {
+      ls[j] = std::min(63, nearest_int(inv_scale * scales[j]) & 0xff);  // as a u8
+      lm[j] = std::min(63, nearest_int(inv_min * mins[j]) & 0xff);
+    }
+    BlockQ4_K b;
+    pack_scale_min_k4(ls, lm, b.scales);
+    b.d = fp32_to_fp16(max_scale / 63.0f);
+    b.dmin = fp32_to_fp16(max_min / 63.0f);
+    for (int j = 0; j < 8; ++j) {
+      int sc, m;
+      get_scale_min_k4(j, b.scales, &sc, &m);
+      const float d = fp16_to_fp32(b.d) * sc;
+      if (d == 0.0f) continue;  // keep the search's levels
+      const float dm = fp16_to_fp32(b.dmin) * m;
+      for (int l = 0; l < 32; ++l) {
+        const int q = nearest_int((xb[32 * j + l] + dm) / d);
+        L[32 * j + l] = static_cast<uint8_t>(std::clamp(q, 0, 15));
+      }
+    }
+    for (int c = 0; c < kQK_K / 64; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        b.qs[32 * c + l] = static_cast<uint8_t>(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+      }
+    }
+    store_block(y, i, b);
+  }
+}
+
+void dequantize_row_q4_k(const void* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const auto b = load_block<BlockQ4_K>(x, i);
+    uint8_t q[kQK_K];
+    unpack_q4_k(b, q);
+    const float d = fp16_to_fp32(b.d);
+    const float dmin = fp16_to_fp32(b.dmin);
+    for (int j = 0; j < 8; ++j) {
+      int sc, m;
+      get_scale_min_k4(j, b.scales, &sc, &m);
+      const float dj = d * sc;
+      const float mj = dmin * m;
+      for (int l = 0; l < 32; ++l) y[i * kQK_K + 32 * j + l] = dj * q[32 * j + l] - mj;
+    }
+  }
+}
+
+// sum_e (d sc_j q_e - dmin m_j) d_a a_e
+//   = (d d_a) * sum_j sc_j * sum_{e in j} q_e a_e  -  (dmin d_a) * sum_j m_j * bsum_j,
+// both inner sums exact in int32; bsum_j (sum of a over the sub-block) comes from Q8_K's bsums.
+float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const auto bw = load_block<BlockQ4_K>(w, i);
+    const auto ba = load_block<BlockQ8_K>(a, i);
+    uint8_t q[kQK_K];
+    unpack_q4_k(bw, q);
+    int32_t isum = 0, msum = 0;
+    for (int j = 0; j < 8; ++j) {
+      int sc, m;
+      get_scale_min_k4(j, bw.scales, &sc, &m);
+      int32_t s = 0;
+      for (int l = 0; l < 32; ++l) s += q[32 * j + l] * ba.qs[32 * j + l];
+      isum += sc * s;
+      msum += m * (ba.bsums[2 * j] + ba.bsums[2 * j + 1]);
+    }
+    sum += (fp16_to_fp32(bw.d) * ba.d) * static_cast<float>(isum) -
+           (fp16_to_fp32(bw.dmin) * ba.d) * static_cast<float>(msum);
+  }
+  return sum;
+}
+
+}  // namespace kestrel::quant
