@@ -35,8 +35,24 @@ void CandidateSet::sort_prefix(int32_t m) {
   Candidate* last = data_.data() + size_;
   // Everything in [sorted_, size_) is no better than the sorted prefix, so ordering that range's
   // best (m - sorted_) extends the prefix.
-  if (mid < last) std::nth_element(first, mid, last, better);
-  std::sort(first, mid, better);
+  const ptrdiff_t k = mid - first;
+  if (k <= kHeapSelectMax && (last - first) > 8 * k) {
+    // Few wanted from many (top-k 40 of 262144, every token): one pass against a heap whose top
+    // is the worst kept candidate. Almost every element loses that single float compare, which is
+    // several times faster than nth_element's partitioning.
+    std::make_heap(first, mid, better);
+    for (Candidate* it = mid; it < last; ++it) {
+      if (better(*it, *first)) {
+        std::pop_heap(first, mid, better);
+        std::swap(*(mid - 1), *it);
+        std::push_heap(first, mid, better);
+      }
+    }
+    std::sort_heap(first, mid, better);
+  } else {
+    if (mid < last) std::nth_element(first, mid, last, better);
+    std::sort(first, mid, better);
+  }
   sorted_ = m;
 }
 

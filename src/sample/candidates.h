@@ -8,6 +8,7 @@
 // sort_prefix() is the only place that reorders, and its callers truncate to the sorted prefix.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -45,13 +46,16 @@ class CandidateSet {
   int32_t n_sorted() const { return sorted_; }
 
   // Makes [0, m) the m best candidates in `better` order (m clipped to size()). Cost: nothing if
-  // already sorted that far, else O(size + m log m) via nth_element + sort of the new part.
+  // already sorted that far, else O(size + m log m): a heap selection pass when few are wanted
+  // from many, nth_element + sort otherwise.
   void sort_prefix(int32_t m);
 
   // Index of the best candidate (the greedy pick). O(1) when sorted, else O(size).
   int32_t best_index() const;
 
  private:
+  static constexpr ptrdiff_t kHeapSelectMax = 256;
+
   std::vector<Candidate> data_;  // [n_vocab]
   int32_t size_ = 0;
   int32_t sorted_ = 0;  // [0, sorted_) are the sorted_ best, in order

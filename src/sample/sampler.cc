@@ -57,7 +57,7 @@ int32_t Sampler::draw() {
   if (std::isinf(max_logit) && max_logit < 0) return cands_[best].id;
   double z = 0.0;
   for (int32_t i = 0; i < n; ++i) {
-    weights_[i] = std::exp(static_cast<double>(cands_[i].logit - max_logit));
+    weights_[i] = std::exp(cands_[i].logit - max_logit);  // float exp, double sum (as in top_p)
     z += weights_[i];
   }
   const double target = u * z;

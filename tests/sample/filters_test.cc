@@ -54,6 +54,25 @@ TEST(TopK, TiesGoToTheLowestId) {
   EXPECT_EQ(ids_of(c), (std::set<int32_t>{1, 2}));
 }
 
+TEST(TopK, LargeVocabularyMatchesAFullSort) {
+  // Logits on a coarse grid so that ties are common; covers the heap-selection path (small k)
+  // and the nth_element path (large k).
+  constexpr int32_t n = 100000;
+  Rng rng(21);
+  std::vector<float> l(n);
+  for (float& x : l) x = static_cast<float>(static_cast<int>(rng.uniform() * 200)) * 0.1f;
+  std::vector<Candidate> all(n);
+  for (int32_t i = 0; i < n; ++i) all[i] = {l[i], i};
+  std::sort(all.begin(), all.end(), better);
+  for (int32_t k : {1, 40, 256, 300, 5000, n - 1}) {
+    CandidateSet c(n);
+    c.fill(l.data());
+    top_k(c, k);
+    ASSERT_EQ(c.size(), k);
+    for (int32_t i = 0; i < k; ++i) ASSERT_EQ(c[i].id, all[i].id) << "k = " << k << " i " << i;
+  }
+}
+
 TEST(TopP, KeepsTheSmallestPrefixReachingP) {
   const std::vector<float> l = four_token_logits();
   CandidateSet c(4);
@@ -93,11 +112,12 @@ TEST(TopP, LargeVocabularyMatchesAFullSort) {
     for (int32_t i = 0; i < n; ++i) all[i] = {l[i], i};
     std::sort(all.begin(), all.end(), better);
     double z = 0.0;
-    for (const Candidate& a : all) z += std::exp(static_cast<double>(a.logit - all[0].logit));
+    // Same arithmetic as top_p: float exp, double sums.
+    for (const Candidate& a : all) z += std::exp(a.logit - all[0].logit);
     double cum = 0.0;
     int32_t want = n;
     for (int32_t i = 0; i < n; ++i) {
-      cum += std::exp(static_cast<double>(all[i].logit - all[0].logit));
+      cum += std::exp(all[i].logit - all[0].logit);
       if (cum >= p * z) {
         want = i + 1;
         break;
