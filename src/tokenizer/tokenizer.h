@@ -16,11 +16,14 @@ class GgufFile;
 namespace kestrel::tokenizer {
 
 using TokenId = int32_t;
+struct VocabData;  // tokenizer/vocab.h
 
 class Tokenizer {
  public:
   // Throws kestrel::Error for a missing or unsupported tokenizer model / pre-tokenizer.
   static std::unique_ptr<Tokenizer> from_gguf(const io::GgufFile& file);
+  // The same from metadata already read (tests build small vocabularies this way).
+  static std::unique_ptr<Tokenizer> from_vocab_data(VocabData data);
   virtual ~Tokenizer() = default;
 
   // add_special: add BOS/EOS as the metadata says (tokenizer.ggml.add_bos_token / add_eos_token,
@@ -43,6 +46,11 @@ class Tokenizer {
   virtual bool is_eog(TokenId id) const = 0;
   virtual bool is_control(TokenId id) const = 0;
   virtual std::string token_text(TokenId id) const = 0;  // raw vocabulary entry
+
+ protected:
+  // decode() post-processing where llama.cpp's detokenizer does it (tokenizer "clean up spaces":
+  // " ." -> ".", " 's" -> "'s", ...); off for SmolLM2, Qwen2 and SentencePiece models.
+  virtual void clean_up_spaces(std::string& text) const { (void)text; }
 };
 
 // Streams valid UTF-8 from tokens: holds back the bytes of a character split across tokens until it
