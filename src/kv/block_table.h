@@ -2,8 +2,9 @@
 // blocks[p / block_size] at offset p % block_size; its flat slot in the KV storage is
 // blocks[p / block_size] * block_size + p % block_size.
 //
-// Invariants (kept by KvCacheManager): 0 <= n_tokens <= blocks.size() * block_size, and blocks holds
-// exactly ceil(n_tokens / block_size) ids (no spare trailing block).
+// Invariants (kept by KvCacheManager): 0 <= n_tokens <= blocks.size() * block_size, and blocks
+// holds exactly ceil(n_tokens / block_size) ids (no spare trailing block).
+//
 // Cost: every query is O(1).
 #pragma once
 

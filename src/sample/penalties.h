@@ -38,9 +38,9 @@ class Penalties {
   float repeat_penalty_;
   float frequency_penalty_;
   float presence_penalty_;
-  int32_t window_;              // repeat_last_n; -1 = unbounded
-  std::vector<int32_t> counts_; // [n_vocab] occurrences in the window
-  std::vector<int32_t> ring_;   // [window_] the window, oldest at head_ once full
+  int32_t window_;               // repeat_last_n; -1 = unbounded
+  std::vector<int32_t> counts_;  // [n_vocab] occurrences in the window
+  std::vector<int32_t> ring_;    // [window_] the window, oldest at head_ once full
   int32_t head_ = 0;
   int32_t filled_ = 0;
 };

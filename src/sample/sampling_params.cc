@@ -19,8 +19,8 @@ void SamplingParams::validate() const {
                 "sampling: repeat_last_n must be >= -1 (-1 = all, 0 = off), got ", repeat_last_n);
   KESTREL_CHECK(std::isfinite(frequency_penalty),
                 "sampling: frequency_penalty must be finite, got ", frequency_penalty);
-  KESTREL_CHECK(std::isfinite(presence_penalty),
-                "sampling: presence_penalty must be finite, got ", presence_penalty);
+  KESTREL_CHECK(std::isfinite(presence_penalty), "sampling: presence_penalty must be finite, got ",
+                presence_penalty);
 }
 
 }  // namespace kestrel::sample

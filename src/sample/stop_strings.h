@@ -25,7 +25,7 @@ namespace kestrel::sample {
 class StopStringMatcher {
  public:
   struct Result {
-    std::string text;     // safe to emit now
+    std::string text;  // safe to emit now
     bool stopped = false;
     int stop_index = -1;  // which stop string matched (index into the constructor's list)
   };

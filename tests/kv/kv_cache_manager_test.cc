@@ -147,7 +147,7 @@ TEST(KvCacheManager, ExhaustingThePool) {
   kv.truncate(1, 7);  // frees the last block (8 -> 7 tokens needs 4 blocks)
   EXPECT_EQ(kv.n_free_blocks(), 1);
   EXPECT_EQ(kv.seq_len(1), 7);
-  EXPECT_TRUE(kv.allocate(1, 1));   // fills block 3, no new block
+  EXPECT_TRUE(kv.allocate(1, 1));  // fills block 3, no new block
   EXPECT_EQ(kv.n_free_blocks(), 1);
   EXPECT_THROW(kv.truncate(1, 9), Error);
   kv.truncate(1, 0);
