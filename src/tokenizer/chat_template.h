@@ -26,6 +26,17 @@ class ChatTemplate {
   std::string apply(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                     const std::string& bos_token, const std::string& eos_token) const;
 
+  // As above, plus more variables given as a JSON object (e.g. {"tools": [...],
+  // "date_string": "26 Jul 2024"}); they take precedence over the four above.
+  std::string apply(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                    const std::string& bos_token, const std::string& eos_token,
+                    const std::string& extra_variables_json) const;
+
+  // Renders with every variable given as one JSON object, for conversations that do not fit
+  // ChatMessage (tool calls, content given as a list of parts): {"messages": [...],
+  // "add_generation_prompt": true, "bos_token": "<s>", ...}.
+  std::string apply_json(const std::string& variables_json) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
