@@ -161,7 +161,9 @@ void print_info(const std::string& path, bool full, bool show_tensors) {
      << "data at:    " << file->data_offset() << "\n\n"
      << "metadata (" << file->metadata().size() << " keys):\n";
   size_t key_width = 0;
-  for (const io::GgufKeyValue& kv : file->metadata()) key_width = std::max(key_width, kv.key.size());
+  for (const io::GgufKeyValue& kv : file->metadata()) {
+    key_width = std::max(key_width, kv.key.size());
+  }
   for (const io::GgufKeyValue& kv : file->metadata()) {
     std::string label = type_label(kv.value);
     os << "  " << kv.key << std::string(key_width - kv.key.size() + 2, ' ') << label
@@ -172,7 +174,9 @@ void print_info(const std::string& path, bool full, bool show_tensors) {
   uint64_t total_bytes = 0;
   uint64_t total_elements = 0;
   size_t name_width = 4;
-  for (const io::GgufTensorInfo& t : file->tensors()) name_width = std::max(name_width, t.name.size());
+  for (const io::GgufTensorInfo& t : file->tensors()) {
+    name_width = std::max(name_width, t.name.size());
+  }
   if (show_tensors) {
     os << "\ntensors (" << file->tensors().size() << "):\n";
     char line[64];

@@ -144,7 +144,9 @@ TEST(MalformedGgufTruncated, SmolLM2HeaderRegion) {
   // under AddressSanitizer).
   for (size_t k = 0; k < 100; ++k) cuts.push_back(4096 + k * (data_offset - 4096) / 100);
   const size_t table_bytes = 272 * 40;  // about 40 bytes per tensor info
-  for (size_t k = 0; k < 150; ++k) cuts.push_back(data_offset - table_bytes + k * table_bytes / 150);
+  for (size_t k = 0; k < 150; ++k) {
+    cuts.push_back(data_offset - table_bytes + k * table_bytes / 150);
+  }
   for (size_t n = data_offset - 40; n < head.size(); ++n) cuts.push_back(n);
   for (size_t n : cuts) {
     try {

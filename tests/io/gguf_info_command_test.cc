@@ -51,7 +51,8 @@ TEST(GgufInfoCommand, TruncatedFileExitsWithCode2) {
     std::ifstream in(kestrel::testing::smollm2_path(), std::ios::binary);
     std::vector<char> head(3000);
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    std::ofstream(cut, std::ios::binary).write(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream out(cut, std::ios::binary);
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
   }
   EXPECT_EQ(run(kestrel::testing::kestrel_binary() + " info '" + cut + "' 2>/dev/null"), 2);
   EXPECT_EQ(run(kestrel::testing::kestrel_binary() + " info /nonexistent.gguf 2>/dev/null"), 2);

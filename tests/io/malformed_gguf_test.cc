@@ -1,5 +1,5 @@
-// Hostile GGUF files: each lie must end in a one-line kestrel::Error naming the field, never a crash
-// or an unbounded allocation.
+// Hostile GGUF files: each lie must end in a one-line kestrel::Error naming the field, never a
+// crash or an unbounded allocation.
 #include <gtest/gtest.h>
 
 #include <cstdint>

@@ -229,7 +229,9 @@ void GgufWriter::write(const std::string& path) const {
   if (f == nullptr) fail(tmp, ": cannot create: ", std::strerror(errno));
   try {
     emit([&](const void* data, size_t n) {
-      if (n > 0 && std::fwrite(data, 1, n, f) != n) fail(tmp, ": write failed: ", std::strerror(errno));
+      if (n > 0 && std::fwrite(data, 1, n, f) != n) {
+        fail(tmp, ": write failed: ", std::strerror(errno));
+      }
     });
     if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) {
       fail(tmp, ": write failed: ", std::strerror(errno));
