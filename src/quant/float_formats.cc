@@ -48,11 +48,11 @@ float dot_lanes(int64_t n, const void* w, const void* a, ToFloat to_float) {
 }  // namespace
 
 void quantize_row_f32(const float* x, void* y, int64_t n) {
-  std::memmove(y, x, static_cast<size_t>(n) * sizeof(float));
+  if (n > 0) std::memmove(y, x, static_cast<size_t>(n) * sizeof(float));
 }
 
 void dequantize_row_f32(const void* x, float* y, int64_t n) {
-  std::memmove(y, x, static_cast<size_t>(n) * sizeof(float));
+  if (n > 0) std::memmove(y, x, static_cast<size_t>(n) * sizeof(float));
 }
 
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
