@@ -23,15 +23,8 @@ constexpr DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::
 // Byte offset of the f16 field that scales a block's minimum (Q4_1/Q5_1 `m`, Q4_K/Q5_K `dmin`),
 // or -1 for types without one.
 int min_field_offset(DType t) {
-  switch (t) {
-    case DType::Q4_1:
-    case DType::Q5_1:
-    case DType::Q4_K:
-    case DType::Q5_K:
-      return 2;
-    default:
-      return -1;
-  }
+  const bool has_min = t == DType::Q4_1 || t == DType::Q5_1 || t == DType::Q4_K || t == DType::Q5_K;
+  return has_min ? 2 : -1;
 }
 
 // Tolerance for |vec_dot - vec_dot_f64| (u = 2^-24, float's unit roundoff).
