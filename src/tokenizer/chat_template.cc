@@ -24,8 +24,12 @@ jinja::Value base_variables(const std::vector<ChatMessage>& messages, bool add_g
     list.push_back(jinja::Value::dict({{jinja::Value("role"), jinja::Value(m.role)},
                                        {jinja::Value("content"), jinja::Value(m.content)}}));
   }
+  // transformers always passes tools and documents, None when there are none, so a template's
+  // `tools is defined` is true there; keep it so here.
   return jinja::Value::dict({
       {jinja::Value("messages"), jinja::Value::list(std::move(list))},
+      {jinja::Value("tools"), jinja::Value::none()},
+      {jinja::Value("documents"), jinja::Value::none()},
       {jinja::Value("add_generation_prompt"), jinja::Value(add_generation_prompt)},
       {jinja::Value("bos_token"), jinja::Value(bos_token)},
       {jinja::Value("eos_token"), jinja::Value(eos_token)},
