@@ -1,0 +1,43 @@
+// The CPU backend's Ops: generic C++ kernels parallelized over a thread pool. Matrix products
+// convert activations once per call to the weight's dot-product format (quant::TypeOps) and then
+// walk the weight rows, each read once for all activation rows.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "backend/ops.h"
+#include "core/thread_pool.h"
+
+namespace kestrel::backend {
+
+class CpuOps final : public Ops {
+ public:
+  explicit CpuOps(ThreadPool& pool);
+
+  const char* name() const override { return "cpu-generic"; }
+  void embed(const WeightMatrix& table, const int32_t* ids, int64_t n, float scale,
+             float* out) override;
+  void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim,
+                float eps) override;
+  void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* y,
+              const float* bias) override;
+  void rope(float* x, const int32_t* positions, int64_t n_tokens, int n_heads, int head_dim,
+            int n_rot, float freq_base, RopeStyle style) override;
+  void write_kv(const float* k, const float* v, const int32_t* slots, int64_t n_tokens,
+                int64_t row, uint16_t* k_cache, uint16_t* v_cache) override;
+  void attention(const AttentionArgs& args) override;
+  void glu(const float* gate, const float* up, float* out, int64_t n, Activation act) override;
+  void add(float* x, const float* y, int64_t n) override;
+
+ private:
+  ThreadPool& pool_;
+  // Activations converted to the weight's dot-product format. Grows to the largest
+  // n_rows * row size seen, then is reused: no allocation in steady state.
+  std::vector<uint8_t> act_scratch_;
+};
+
+// F16 -> F32 through a 65536-entry table (built once); exact.
+float f16_to_f32_fast(uint16_t h);
+
+}  // namespace kestrel::backend

@@ -1,0 +1,141 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "core/error.h"
+#include "tokenizer/tokenizer.h"
+
+namespace kestrel::engine {
+namespace {
+
+int32_t blocks_for(const EngineOptions& o) {
+  KESTREL_CHECK(o.n_ctx > 0 && o.n_seq_max > 0 && o.block_size > 0,
+                "engine: n_ctx, n_seq_max and block_size must be positive");
+  const int64_t per_seq = (static_cast<int64_t>(o.n_ctx) + o.block_size - 1) / o.block_size;
+  return static_cast<int32_t>(per_seq * o.n_seq_max);
+}
+
+}  // namespace
+
+const char* finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kNone: return "none";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kAborted: return "aborted";
+  }
+  return "?";
+}
+
+Engine::Engine(model::Model& model, const EngineOptions& options)
+    : model_(model),
+      options_(options),
+      kv_(blocks_for(options), options.block_size),
+      kv_storage_(model.hparams().n_layer, static_cast<int64_t>(blocks_for(options)) * options.block_size,
+                  model.hparams().kv_row()),
+      scheduler_(kv_, std::min<int64_t>(options.token_budget, model.max_batch())),
+      runner_(model, kv_, kv_storage_) {}
+
+SeqId Engine::add(GenerationRequest request, TokenCallback on_token) {
+  const int32_t n_vocab = model_.hparams().n_vocab;
+  KESTREL_CHECK(!request.prompt.empty(), "engine: empty prompt");
+  KESTREL_CHECK(static_cast<int64_t>(request.prompt.size()) < options_.n_ctx, "engine: prompt of ",
+                request.prompt.size(), " tokens does not fit the context of ", options_.n_ctx);
+  for (int32_t t : request.prompt) {
+    KESTREL_CHECK(t >= 0 && t < n_vocab, "engine: token id ", t, " outside the vocabulary");
+  }
+  const SeqId id = next_id_++;
+  auto seq = std::make_unique<Sequence>(id, std::move(request), n_vocab, std::move(on_token));
+  for (int32_t t : seq->tokens) seq->sampler.accept(t);
+  seqs_[id] = seq.get();
+  scheduler_.add(seq.get());
+  owned_[id] = std::move(seq);
+  return id;
+}
+
+void Engine::cancel(SeqId id) {
+  // Only flagged here: cancel may be called from inside a token callback, while the sequence is
+  // in use. reap_cancelled() ends it at a safe point.
+  auto it = seqs_.find(id);
+  if (it != seqs_.end()) it->second->cancelled = true;
+}
+
+void Engine::reap_cancelled() {
+  std::vector<Sequence*> doomed;
+  for (auto& [id, seq] : seqs_) {
+    if (seq->cancelled) doomed.push_back(seq);
+  }
+  for (Sequence* seq : doomed) finish(*seq, FinishReason::kAborted, -1);
+}
+
+void Engine::finish(Sequence& seq, FinishReason reason, int32_t last_token) {
+  seq.finish = reason;
+  const SeqId id = seq.id;
+  TokenCallback cb = std::move(seq.on_token);
+  scheduler_.remove(id);
+  if (kv_.contains(id)) kv_.free(id);
+  seqs_.erase(id);
+  owned_.erase(id);
+  if (cb) cb(id, last_token, reason);
+}
+
+void Engine::step() {
+  reap_cancelled();
+  const StepPlan plan = scheduler_.schedule();
+  if (plan.empty()) {
+    // Nothing fits in the KV cache: end the newest sequence so the others can go on.
+    if (!scheduler_.empty()) finish(*scheduler_.running().back(), FinishReason::kLength, -1);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  runner_.run(plan, seqs_);
+  bool has_prompt = false;
+  for (const ScheduledChunk& c : plan.chunks) {
+    const Sequence& s = *seqs_.at(c.seq);
+    const int32_t prompt_part = std::max(0, std::min(c.first + c.n_tokens, s.n_prompt) - c.first);
+    stats_.prompt_tokens += prompt_part;
+    has_prompt = has_prompt || prompt_part > 0;
+  }
+  commit(plan);
+  reap_cancelled();
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  (has_prompt ? stats_.prompt_seconds : stats_.generate_seconds) += dt;
+  ++stats_.steps;
+}
+
+void Engine::commit(const StepPlan& plan) {
+  const tokenizer::Tokenizer& tok = model_.tokenizer();
+  for (size_t c = 0; c < plan.chunks.size(); ++c) {
+    const ScheduledChunk& chunk = plan.chunks[c];
+    auto it = seqs_.find(chunk.seq);
+    if (it == seqs_.end()) continue;  // cancelled by a callback earlier in this commit
+    Sequence& seq = *it->second;
+    if (seq.cancelled) continue;
+    seq.n_computed += chunk.n_tokens;
+    if (!chunk.wants_logits) continue;
+    const int32_t token = seq.sampler.sample(runner_.logits_of(c));
+    seq.sampler.accept(token);
+    seq.tokens.push_back(token);
+    ++stats_.generated_tokens;
+    FinishReason reason = FinishReason::kNone;
+    if (!seq.ignore_eos && tok.is_eog(token)) {
+      reason = FinishReason::kStop;
+    } else if ((seq.max_tokens >= 0 && seq.n_generated() >= seq.max_tokens) ||
+               static_cast<int32_t>(seq.tokens.size()) >= options_.n_ctx) {
+      reason = FinishReason::kLength;
+    }
+    if (reason == FinishReason::kNone) {
+      seq.on_token(seq.id, token, reason);
+    } else {
+      finish(seq, reason, token);
+    }
+  }
+}
+
+void Engine::run_until_idle() {
+  while (!idle()) step();
+}
+
+}  // namespace kestrel::engine

@@ -1,0 +1,44 @@
+// A sequence's state inside the engine. Invariant: tokens[0 .. n_computed) have their k and v in
+// the KV cache; the scheduler hands out the rest, a chunk per step, from a token budget (there is
+// no separate prefill phase: a prompt is just many uncomputed tokens).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/request.h"
+#include "sample/sampler.h"
+
+namespace kestrel::engine {
+
+// Called once per generated token (finish == kNone while the sequence goes on), and once more with
+// token -1 when a sequence ends without producing a token (cancelled, context full).
+using TokenCallback = std::function<void(SeqId seq, int32_t token, FinishReason finish)>;
+
+struct Sequence {
+  Sequence(SeqId id_, GenerationRequest request, int32_t n_vocab, TokenCallback callback)
+      : id(id_),
+        tokens(std::move(request.prompt)),
+        n_prompt(static_cast<int32_t>(tokens.size())),
+        max_tokens(request.max_tokens),
+        ignore_eos(request.ignore_eos),
+        sampler(request.sampling, n_vocab),
+        on_token(std::move(callback)) {}
+
+  int32_t n_generated() const { return static_cast<int32_t>(tokens.size()) - n_prompt; }
+  int32_t n_uncomputed() const { return static_cast<int32_t>(tokens.size()) - n_computed; }
+
+  SeqId id;
+  std::vector<int32_t> tokens;  // prompt, then generated tokens
+  int32_t n_prompt;
+  int32_t n_computed = 0;
+  int32_t max_tokens;
+  bool ignore_eos;
+  sample::Sampler sampler;
+  TokenCallback on_token;
+  FinishReason finish = FinishReason::kNone;
+  bool cancelled = false;
+};
+
+}  // namespace kestrel::engine
