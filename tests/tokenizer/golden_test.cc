@@ -17,6 +17,7 @@
 #include "test_paths.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
+#include "tokenizer/vocab.h"
 
 namespace kestrel::tokenizer {
 namespace {
@@ -166,6 +167,31 @@ INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
                          ::testing::Values(ModelCase{"smollm2", &testing::smollm2_path},
                                            ModelCase{"gemma3", &testing::gemma3_path}),
                          [](const auto& info) { return std::string(info.param.key); });
+
+// The Llama 3, Qwen2, GPT-2 and default pre-tokenizers, on SmolLM2's vocabulary with
+// tokenizer.ggml.pre replaced (llama.cpp's outputs come from a GGUF patched the same way).
+TEST(PreTokenizerVariants, MatchLlamaCpp) {
+  const std::string path = testing::smollm2_path();
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "model not found: " << path;
+  const auto gguf = io::GgufFile::open(path);
+  const VocabData base = read_vocab_data(*gguf);
+  std::ifstream in(testing::golden_dir() + "/tokenizer/smollm2_pre_variants.json");
+  const json golden = json::parse(in);
+  ASSERT_FALSE(golden["variants"].empty());
+  for (const auto& [pre, variant] : golden["variants"].items()) {
+    VocabData data = base;
+    data.pre = pre;
+    const auto tok = Tokenizer::from_vocab_data(std::move(data));
+    EXPECT_EQ(tok->add_bos(), variant["add_bos"].get<bool>()) << pre;
+    for (const auto& [name, entry] : variant["files"].items()) {
+      const std::string text = read_bytes(corpus_path(name));
+      const auto ids = entry["plain"].get<std::vector<TokenId>>();
+      EXPECT_EQ(tok->encode(text, true, false), ids) << pre << ": " << name;
+      EXPECT_EQ(tok->decode(ids), unhex(entry["detok_plain_hex"].get<std::string>()))
+          << pre << ": " << name;
+    }
+  }
+}
 
 }  // namespace
 }  // namespace kestrel::tokenizer

@@ -5,7 +5,9 @@
 For every corpus file and model: tokenize(add_bos=True, special=False) and (special=True), and
 llama_detokenize of each id list (remove_special=False, unparse_special = the same flag). Also the
 model's BOS/EOS/add_bos, its end-of-generation ids, and token_to_piece for a sample of ids (every
-non-normal token, every id the corpus produced, and every 997th id). Bytes are stored as hex, since
+non-normal token, every id the corpus produced, and every 997th id). smollm2_pre_variants.json
+holds the same for SmolLM2's vocabulary under the gpt-2, llama-bpe, qwen2 and default
+pre-tokenizers (no small model of those families is at hand). Bytes are stored as hex, since
 pieces and detokenized text need not be valid UTF-8.
 
 Usage: generate.py [MODELS_DIR]   (default: ../../../models)
@@ -14,6 +16,9 @@ import ctypes
 import json
 import os
 import sys
+
+import struct
+import tempfile
 
 import llama_cpp
 
@@ -38,6 +43,56 @@ def detokenize(vocab, ids, special):
     n = llama_cpp.llama_detokenize(vocab, arr, len(ids), buf, size, False, special)
     assert 0 <= n <= size, n
     return buf.raw[:n]
+
+
+# Other pre-tokenizers, checked on SmolLM2's vocabulary: a copy of its GGUF with tokenizer.ggml.pre
+# replaced. The header keeps its size (the chat template, replaced by blanks, absorbs the difference), so the
+# tensor data stays aligned.
+PRE_VARIANTS = ["gpt-2", "llama-bpe", "qwen2", "default"]
+
+
+def gguf_string_at(data, key):
+    """Offset of the u64 length of a string-valued metadata key, and that length."""
+    k = key.encode()
+    pos = data.index(struct.pack("<Q", len(k)) + k) + 8 + len(k)
+    assert struct.unpack_from("<I", data, pos)[0] == 8  # GGUF string
+    return pos + 4, struct.unpack_from("<Q", data, pos + 4)[0]
+
+
+def make_pre_variant(src, dst, pre):
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    pos, n = gguf_string_at(data, "tokenizer.ggml.pre")
+    delta = len(pre) - n
+    data[pos:pos + 8 + n] = struct.pack("<Q", len(pre)) + pre.encode()
+    tpos, tn = gguf_string_at(data, "tokenizer.chat_template")
+    new_tn = tn - delta
+    template = b" " * new_tn  # plain text: still a valid template, and not used here
+    data[tpos:tpos + 8 + tn] = struct.pack("<Q", new_tn) + template
+    with open(dst, "wb") as f:
+        f.write(data)
+
+
+def pre_variants(models_dir, files, corpus_dir):
+    out = {"model": MODELS["smollm2"], "variants": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for pre in PRE_VARIANTS:
+            path = os.path.join(tmp, "variant.gguf")
+            make_pre_variant(os.path.join(models_dir, MODELS["smollm2"]), path, pre)
+            llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+            vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+            entry = {"add_bos": bool(llama_cpp.llama_vocab_get_add_bos(vocab)), "files": {}}
+            for name in files:
+                with open(os.path.join(corpus_dir, name), "rb") as f:
+                    ids = llm.tokenize(f.read(), add_bos=True, special=False)
+                entry["files"][name] = {"plain": ids,
+                                        "detok_plain_hex": detokenize(vocab, ids, False).hex()}
+            out["variants"][pre] = entry
+            del llm
+    with open(os.path.join(HERE, "smollm2_pre_variants.json"), "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"pre variants: {', '.join(PRE_VARIANTS)}")
 
 
 def main():
@@ -80,6 +135,7 @@ def main():
             json.dump(out, f, separators=(",", ":"))
             f.write("\n")
         print(f"{key}: {len(files)} files, {len(sample)} pieces")
+    pre_variants(models_dir, files, corpus_dir)
 
 
 if __name__ == "__main__":
