@@ -2,6 +2,7 @@
 // BOS/EOS as the vocabulary says; pieces for decoding are precomputed per token.
 #include "tokenizer/tokenizer.h"
 
+#include <cstdlib>
 #include <optional>
 
 #include "core/error.h"
@@ -101,8 +102,9 @@ class GgufTokenizer final : public Tokenizer {
     }
     if (t.attr & kAttrNormal) return unescape_whitespace(t.text);
     if (t.attr & kAttrByte) {
-      // "<0xNN>"
-      const unsigned long byte = t.text.size() > 3 ? std::stoul(t.text.substr(3), nullptr, 16) : 0;
+      // "<0xNN>"; a malformed entry reads as 0, as strtol gives llama.cpp.
+      const unsigned long byte =
+          t.text.size() > 3 ? std::strtoul(t.text.c_str() + 3, nullptr, 16) : 0;
       return std::string(1, static_cast<char>(byte));
     }
     return {};  // unused / undefined tokens have no text

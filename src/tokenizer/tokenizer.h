@@ -32,9 +32,10 @@ class Tokenizer {
   virtual std::vector<TokenId> encode(std::string_view text, bool add_special,
                                       bool parse_special) const = 0;
 
-  // Bytes of one token as it appears in text (byte-level BPE decoded, SentencePiece's U+2581 -> ' ',
-  // <0xNN> byte tokens -> that byte). Control tokens give their text only when `special` is true.
-  // The result may be an incomplete UTF-8 sequence; IncrementalDecoder reassembles characters.
+  // Bytes of one token as it appears in text (byte-level BPE decoded, SentencePiece's U+2581 -> '
+  // ', <0xNN> byte tokens -> that byte). Control tokens give their text only when `special` is
+  // true. The result may be an incomplete UTF-8 sequence; IncrementalDecoder reassembles
+  // characters.
   virtual std::string token_to_piece(TokenId id, bool special = false) const = 0;
   std::string decode(const std::vector<TokenId>& ids, bool special = false) const;
 

@@ -22,13 +22,20 @@ std::optional<bool> opt_bool(const io::GgufFile& f, std::string_view key) {
 // GGUF token types (llama.cpp's llama_token_type) to attributes.
 uint32_t attr_from_type(int32_t type) {
   switch (type) {
-    case 1: return kAttrNormal;
-    case 2: return kAttrUnknown;
-    case 3: return kAttrControl;
-    case 4: return kAttrUserDefined;
-    case 5: return kAttrUnused;
-    case 6: return kAttrByte;
-    default: return kAttrUndefined;
+    case 1:
+      return kAttrNormal;
+    case 2:
+      return kAttrUnknown;
+    case 3:
+      return kAttrControl;
+    case 4:
+      return kAttrUserDefined;
+    case 5:
+      return kAttrUnused;
+    case 6:
+      return kAttrByte;
+    default:
+      return kAttrUndefined;
   }
 }
 
@@ -97,10 +104,10 @@ Vocab::Vocab(VocabData data) {
   const size_t n = data.tokens.size();
   KESTREL_CHECK(n > 0, "tokenizer: tokenizer.ggml.tokens is empty");
   KESTREL_CHECK(n < static_cast<size_t>(INT32_MAX), "tokenizer: too many tokens (", n, ")");
-  KESTREL_CHECK(data.scores.empty() || data.scores.size() == n, "tokenizer: ",
-                data.scores.size(), " scores for ", n, " tokens");
-  KESTREL_CHECK(data.token_types.empty() || data.token_types.size() == n, "tokenizer: ",
-                data.token_types.size(), " token types for ", n, " tokens");
+  KESTREL_CHECK(data.scores.empty() || data.scores.size() == n, "tokenizer: ", data.scores.size(),
+                " scores for ", n, " tokens");
+  KESTREL_CHECK(data.token_types.empty() || data.token_types.size() == n,
+                "tokenizer: ", data.token_types.size(), " token types for ", n, " tokens");
 
   tokens_.resize(n);
   text_to_id_.reserve(n);
@@ -204,7 +211,11 @@ void Vocab::detect_special_tokens() {
     }
   };
   detect(eot_, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
-                "_<EOT>", "<\xEF\xBD\x9C" "end\xE2\x96\x81" "of\xE2\x96\x81" "sentence\xEF\xBD\x9C>",
+                "_<EOT>",
+                "<\xEF\xBD\x9C"
+                "end\xE2\x96\x81"
+                "of\xE2\x96\x81"
+                "sentence\xEF\xBD\x9C>",
                 "<end_of_utterance>"});
   detect(eom_, {"<|eom_id|>"});
   detect(fim_pad_, {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"});
@@ -217,9 +228,8 @@ void Vocab::detect_special_tokens() {
   for (TokenId id = 0; id < n_tokens(); ++id) {
     TokenData& t = tokens_[static_cast<size_t>(id)];
     if (is_one_of(t.text, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
-                           "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>",
-                           "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
-                           "<end_of_utterance>", "</s>"})) {
+                           "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+                           "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "</s>"})) {
       eog_.insert(id);
       t.attr |= kAttrControl;  // rendered only with special=true, never split as plain text
     }

@@ -40,7 +40,7 @@ struct VocabData {
   std::string model;  // "gpt2" or "llama"
   std::string pre;    // "" when absent
   std::vector<std::string> tokens;
-  std::vector<float> scores;        // empty when absent
+  std::vector<float> scores;         // empty when absent
   std::vector<int32_t> token_types;  // GGUF token types 0..6; empty when absent
   std::vector<std::string> merges;   // "left right", rank = index
   std::optional<int64_t> bos_id, eos_id, eot_id, eom_id, unk_id, sep_id, pad_id, mask_id;

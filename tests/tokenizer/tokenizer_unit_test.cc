@@ -52,8 +52,11 @@ TEST(PreTokenizer, DefaultSplitsPunctuationFirst) {
 
 TEST(Utf8, SanitizeReplacesIllFormedSequences) {
   EXPECT_EQ(utf8_sanitize("ok"), "ok");
-  EXPECT_EQ(utf8_sanitize("a\x80" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(utf8_sanitize("\xE4\xBD"), "\xEF\xBF\xBD");  // truncated: one replacement
+  EXPECT_EQ(utf8_sanitize("a\x80"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(utf8_sanitize("\xE4\xBD"), "\xEF\xBF\xBD");              // truncated: one replacement
   EXPECT_EQ(utf8_sanitize("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
   EXPECT_TRUE(utf8_is_valid("\xF0\x9F\x98\x80"));
   EXPECT_FALSE(utf8_is_valid("\xED\xA0\x80"));  // surrogate
@@ -63,8 +66,8 @@ TEST(Utf8, SanitizeReplacesIllFormedSequences) {
 VocabData spm_vocab() {
   VocabData d;
   d.model = "llama";
-  d.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "h", "i", "\xE2\x96\x81h", "hi",
-              "\xE2\x96\x81hi"};
+  d.tokens = {"<unk>", "<s>",           "</s>", "\xE2\x96\x81",  "h",
+              "i",     "\xE2\x96\x81h", "hi",   "\xE2\x96\x81hi"};
   d.scores = {0, 0, 0, -1, -2, -2, -3, -4, -1};
   d.token_types = {2, 3, 3, 1, 1, 1, 1, 1, 1};
   for (int b = 0; b < 256; ++b) {
@@ -99,7 +102,9 @@ TEST(Spm, ByteFallbackAndStreaming) {
   EXPECT_EQ(dec.push(ids[3]), "\xE4\xBD\xA0");
   EXPECT_EQ(dec.push(9 + 0xFF), "\xEF\xBF\xBD");  // never valid
   EXPECT_EQ(dec.push(9 + 0xF0), "");
-  EXPECT_EQ(dec.push(9 + 'A'), "\xEF\xBF\xBD" "A");  // broken sequence, then the next character
+  EXPECT_EQ(dec.push(9 + 'A'),
+            "\xEF\xBF\xBD"
+            "A");  // broken sequence, then the next character
   EXPECT_EQ(dec.push(9 + 0xE4), "");
   EXPECT_EQ(dec.flush(), "\xEF\xBF\xBD");  // truncated at the end
   EXPECT_EQ(dec.flush(), "");
@@ -110,7 +115,15 @@ VocabData bpe_vocab(const std::string& pre) {
   VocabData d;
   d.model = "gpt2";
   d.pre = pre;
-  d.tokens = {"<|endoftext|>", "a", "b", "\xC4\xA0", ".", "\xC4\xA0" "b", "\xC4\xA0.", "ab",
+  d.tokens = {"<|endoftext|>",
+              "a",
+              "b",
+              "\xC4\xA0",
+              ".",
+              "\xC4\xA0"
+              "b",
+              "\xC4\xA0.",
+              "ab",
               "<|im_end|>"};
   d.token_types = {3, 1, 1, 1, 1, 1, 1, 1, 3};
   d.merges = {"\xC4\xA0 b", "\xC4\xA0 .", "a b"};
