@@ -55,7 +55,8 @@ std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages,
                                 const std::string& eos_token,
                                 const std::string& extra_variables_json) const {
   jinja::Value vars = base_variables(messages, add_generation_prompt, bos_token, eos_token);
-  for (const auto& [k, v] : parse_object(extra_variables_json).entries()) vars.set(k, v);
+  const jinja::Value extra = parse_object(extra_variables_json);  // outlives the loop below
+  for (const auto& [k, v] : extra.entries()) vars.set(k, v);
   return impl_->tmpl.render(vars);
 }
 

@@ -2,7 +2,8 @@
 """Renders every template in templates/ over a set of conversations with Python's jinja2, set up
 the way Hugging Face transformers renders chat templates (ImmutableSandboxedEnvironment with
 trim_blocks and lstrip_blocks, the loopcontrols extension, raise_exception and strftime_now
-globals, and its own tojson filter), and writes golden.json beside this script.
+globals, and its own tojson filter), and writes golden.json beside this script; also renders the one-feature templates of
+snippets.py into snippets.json.
 
 tests/tokenizer/chat_template_golden_test.cc renders the same cases with the project's
 interpreter and compares byte for byte; where jinja2 raised, the C++ side must raise too.
@@ -17,6 +18,8 @@ from datetime import datetime
 import jinja2
 from jinja2.ext import loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from snippets import SNIPPETS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -134,9 +137,11 @@ EXTRA = [
 def render(env, source, variables):
     try:
         return {"output": env.from_string(source).render(**variables), "error": None}
+    except jinja2.exceptions.TemplateSyntaxError as e:
+        return {"output": None, "error": f"{type(e).__name__}: {e} (line {e.lineno})"}
     except jinja2.exceptions.TemplateError as e:  # includes UndefinedError
         return {"output": None, "error": f"{type(e).__name__}: {e}"}
-    except (TypeError, ValueError, KeyError, IndexError) as e:
+    except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as e:
         return {"output": None, "error": f"{type(e).__name__}: {e}"}
 
 
@@ -174,6 +179,14 @@ def main():
         fh.write("\n")
     errors = sum(1 for c in cases if c["error"])
     print(f"wrote {len(cases)} cases ({errors} raise) for {len(templates)} templates")
+
+    snippets = [{"name": name, "template": source, "variables": variables,
+                 **render(env, source, variables)} for name, source, variables in SNIPPETS]
+    with open(os.path.join(HERE, "snippets.json"), "w", encoding="utf-8") as fh:
+        json.dump({"jinja2_version": jinja2.__version__, "snippets": snippets}, fh,
+                  ensure_ascii=False, indent=1)
+        fh.write("\n")
+    print(f"wrote {len(snippets)} snippets")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,86 @@
+"""Small templates that exercise one Jinja feature each; generate.py renders them into
+snippets.json for tests/tokenizer/chat_template_jinja_test.cc."""
+
+V = {"s": "  Hello World  ", "n": 7, "f": 2.5, "items": [3, 1, 2], "d": {"b": 1, "a": [1, "x"]},
+     "msgs": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+     "u": "héllo wörld", "e": "", "none": None, "t": True}
+
+SNIPPETS = [
+    # whitespace control, trim_blocks, lstrip_blocks
+    ("trim_blocks", "{% if t %}\nA\n{% endif %}\nB", V),
+    ("lstrip_blocks", "x\n    {% if t %}\n    y\n    {% endif %}\nz", V),
+    ("lstrip_not_print", "x\n    {{ n }}\n", V),
+    ("minus_both", "a   {{- n -}}   b\n\n  {%- if t -%}  c  {%- endif -%}  d", V),
+    ("plus_keeps", "a\n  {%+ if t %}b{% endif +%}\nc", V),
+    ("comment", "a  {# comment #}\nb {#- x -#}   c\n  {# line #}\nd", V),
+    ("trailing_newline", "a\n", V),
+    ("crlf", "a\r\n{% if t %}\r\nb\r\n{% endif %}\r\n", V),
+    ("raw", "{% raw %}{{ n }} {% if %}{% endraw %}!", V),
+    ("tag_after_text_same_line", "x {% if t %}y{% endif %} z", V),
+    # literals and printing
+    ("literals", "{{ 1 }} {{ -2 }} {{ 1.5 }} {{ 1e3 }} {{ 0.1 + 0.2 }} {{ 10 / 4 }} {{ 1_000 }}", V),
+    ("print_types", "{{ none }} {{ t }} {{ false }} {{ [1, 'a', none, 2.0] }} {{ {'k': 'v', 1: [true]} }} {{ (1,) }} {{ (1, 'b') }}", V),
+    ("string_escapes", "{{ 'a\\nb\\t\\'c\\' \\\"d\\\" \\\\ \\u00e9 \\x41' }}|{{ \"it's\" }}|{{ 'x' 'y' }}", V),
+    ("repr_quotes", "{{ [\"it's\", 'say \"hi\"', 'both \\' \"', '\\n'] }}", V),
+    ("undefined_prints_empty", "[{{ missing }}][{{ d.missing }}][{{ d['nope'] }}][{{ items[10] }}]", V),
+    # arithmetic and operators
+    ("arith", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7.5 // 2 }} {{ 3 * 'ab' }} {{ [1] * 2 }} {{ 1 + true }}", V),
+    ("concat", "{{ 'a' ~ 1 ~ none ~ missing ~ [1] }} {{ 'x' + 'y' }} {{ [1] + [2] }}", V),
+    ("compare", "{{ 1 < 2 < 3 }} {{ 1 == 1.0 }} {{ 'a' < 'b' }} {{ [1, 2] < [1, 3] }} {{ 1 != 2 }} {{ none == none }} {{ missing == none }}", V),
+    ("in", "{{ 'ell' in s }} {{ 2 in items }} {{ 'b' in d }} {{ 'z' not in d }} {{ 'x' in missing }}", V),
+    ("logic", "{{ 0 or 'x' }} {{ 1 and 'y' }} {{ '' and 1 }} {{ not none }} {{ not 1 }} {{ none or [] }}", V),
+    ("ternary", "{{ 'yes' if t else 'no' }} {{ 'yes' if e else 'no' }} [{{ 'x' if false }}]", V),
+    ("precedence", "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 'a' ~ (1 + 2) }} {{ -2 ** 2 }} {{ 2 * 3 ~ 4 }} {{ not 1 == 2 }} {{ s | trim + '!' }}", V),
+    # subscripts and attributes
+    ("subscript", "{{ msgs[0]['role'] }} {{ msgs[-1].content }} {{ d.a.1 }} {{ d['a'][0] }} {{ s[2] }} {{ items[-1] }}", V),
+    ("slices", "{{ items[1:] }} {{ items[::-1] }} {{ items[:-1] }} {{ s[2:7] }} {{ u[::-1] }} {{ items[5:] }} {{ items[::2] }} {{ items[-2:] }}", V),
+    # statements
+    ("for_loop_vars", "{% for x in items %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}{{ loop.revindex0 }};{% endfor %}", V),
+    ("for_else", "{% for x in [] %}x{% else %}empty{% endfor %}|{% for x in items %}{{ x }}{% else %}no{% endfor %}", V),
+    ("for_unpack", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}{% for k, v in d | items %}{{ k }};{% endfor %}{% for k in d %}{{ k }}{% endfor %}", V),
+    ("for_filter", "{% for x in items if x > 1 %}{{ x }}{{ loop.length }}{% endfor %}", V),
+    ("for_string", "{% for c in u %}[{{ c }}]{% endfor %}", V),
+    ("for_nested_loop", "{% for a in [1, 2] %}{% for b in 'xy' %}{{ loop.index }}{{ a }}{{ b }} {% endfor %}{{ loop.index }}|{% endfor %}", V),
+    ("for_scope", "{% set x = 0 %}{% for i in items %}{{ x }}{% set x = i %}{{ x }}{% endfor %}{{ x }}", V),
+    ("loop_cycle_prev", "{% for i in items %}{{ loop.cycle('a', 'b') }}{{ loop.previtem }}{{ loop.nextitem }},{% endfor %}", V),
+    ("break_continue", "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i > 4 %}{% break %}{% endif %}{{ i }}{% endfor %}", V),
+    ("if_elif", "{% for i in range(4) %}{% if i == 0 %}zero{% elif i == 1 %}one{% elif i == 2 %}two{% else %}many{% endif %} {% endfor %}", V),
+    ("set_and_namespace", "{% set ns = namespace(count=0, last=none) %}{% for m in msgs %}{% set ns.count = ns.count + 1 %}{% set ns.last = m.role %}{% endfor %}{{ ns.count }} {{ ns.last }}", V),
+    ("set_if_scope", "{% if t %}{% set y = 5 %}{% endif %}{{ y }}", V),
+    ("set_tuple", "{% set a, b = [1, 2] %}{{ a }}{{ b }}{% set c = 1, 2 %}{{ c }}", V),
+    ("set_block", "{% set block %}  x {{ n }}  {% endset %}[{{ block }}]{% set up | upper %}abc{% endset %}{{ up }}", V),
+    ("macro", "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}{{ greet('A') }} {{ greet('B', '?') }} {{ greet(name='C', punct='.') }}", V),
+    ("filter_block", "{% filter upper %}abc {{ s }}{% endfilter %}", V),
+    ("with_block", "{% with a = 1, b = 2 %}{{ a + b }}{% endwith %}[{{ a }}]", V),
+    # tests
+    ("tests", "{{ n is defined }} {{ missing is defined }} {{ missing is undefined }} {{ none is none }} {{ s is string }} {{ d is mapping }} {{ items is iterable }} {{ s is iterable }} {{ n is number }} {{ f is number }} {{ t is number }} {{ items is sequence }} {{ t is boolean }} {{ n is integer }} {{ f is float }} {{ n is odd }} {{ n is even }} {{ 9 is divisibleby 3 }} {{ n is not string }} {{ 1 is eq 1 }} {{ 'abc' is lower }} {{ missing is iterable }}", V),
+    # filters
+    ("filters_string", "{{ s | trim }}|{{ s | upper }}|{{ s | lower }}|{{ 'hello wORLD' | capitalize }}|{{ 'hello-world of (x)' | title }}|{{ s | replace('l', 'L') }}|{{ s | replace('l', 'L', 2) }}|{{ s | length }}|{{ u | length }}|{{ 'xxhixx' | trim('x') }}", V),
+    ("filters_default", "{{ missing | default('dflt') }} {{ e | default('dflt') }} {{ e | default('dflt', true) }} {{ none | d('x') }} {{ n | default(3) }}", V),
+    ("filters_list", "{{ items | join(', ') }} {{ items | first }} {{ items | last }} {{ items | length }} {{ items | sort }} {{ items | sort(reverse=true) }} {{ items | reverse | list }} {{ 'abc' | list }} {{ items | sum }} {{ items | min }} {{ items | max }} {{ [1, 1, 2] | unique | list }}", V),
+    ("filters_convert", "{{ '42' | int + 1 }} {{ 'x' | int }} {{ 3.9 | int }} {{ '2.5' | float }} {{ 3 | float }} {{ 42 | string + '!' }} {{ none | string }} {{ 2.567 | round(2) }} {{ -3 | abs }} {{ '%s-%d' | format('a', 3) }}", V),
+    ("filters_attr", "{{ msgs | map(attribute='role') | join(',') }} {{ msgs | selectattr('role', 'equalto', 'user') | list | length }} {{ msgs | rejectattr('role', 'eq', 'user') | map(attribute='content') | first }} {{ items | select('odd') | list }} {{ items | reject('odd') | list }} {{ ['a', 'b'] | map('upper') | list }}", V),
+    ("filter_indent", "{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(4, true) }}|{{ 'x\\n\\ny\\n' | indent('> ', blank=true) }}", V),
+    ("tojson", "{{ d | tojson }} {{ msgs | tojson }} {{ 'é\"\\n</x>' | tojson }} {{ [1.0, 2.5e-7, 1e20, none, true] | tojson }} {{ d | tojson(indent=2) }} {{ {} | tojson(indent=2) }} {{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }} {{ 'é' | tojson(ensure_ascii=true) }} {{ [1, [2]] | tojson(separators=(',', ':')) }}", V),
+    ("dictsort_items", "{{ d | dictsort }} {{ d | items | list }}", V),
+    # methods
+    ("str_methods", "{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ 'xxaxx'.strip('x') }}|{{ s.startswith('  He') }}|{{ s.endswith(('x', '  ')) }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'ab'.upper() }}|{{ 'AB'.lower() }}|{{ \"they're bill's\".title() }}|{{ 'aaa'.replace('a', 'b', 2) }}|{{ 'hello'.capitalize() }}|{{ '-'.join(['a', 'b']) }}|{{ 'abcabc'.count('bc') }}|{{ 'abc'.find('c') }}", V),
+    ("dict_methods", "{{ d.keys() | list }} {{ d.values() | list }} {{ d.get('b') }} {{ d.get('z') }} {{ d.get('z', 5) }} {{ d.items() | list }}", V),
+    ("globals", "{{ range(3) | list }} {{ range(1, 7, 2) | list }} {{ dict(a=1, b='x') }} {{ namespace(a=1).a }}", V),
+    # errors
+    ("error_raise", "a{{ raise_exception('boom ' ~ n) }}", V),
+    ("error_undefined_attr", "{{ missing.attr }}", V),
+    ("error_undefined_add", "{{ missing + 1 }}", V),
+    ("error_concat_binds_tighter_than_plus", "{{ 'a' ~ 1 + 2 }}", V),
+    ("error_type_add", "{{ 'a' + 1 }}", V),
+    ("error_none_iter", "{% for x in none %}{% endfor %}", V),
+    ("error_unpack", "{% for a, b in items %}{% endfor %}", V),
+    ("error_call_undefined", "{{ missing() }}", V),
+    ("error_syntax_endif", "{% if t %}x", V),
+    ("error_syntax_expr", "{{ 1 + }}", V),
+    ("error_unknown_filter", "{{ s | nosuchfilter }}", V),
+    ("error_unknown_tag", "{% include 'x' %}", V),
+    ("error_div_zero", "{{ 1 / 0 }}", V),
+    ("error_namespace_attr", "{% set x = 1 %}{% set x.y = 2 %}", V),
+    ("error_tojson_undefined", "{{ missing | tojson }}", V),
+]
