@@ -119,7 +119,9 @@ TEST(JinjaJson, RoundTripsAndRejects) {
   const std::string text = R"({"b": [1, 2.5, -3e-05, true, null, "é\n\"\u00e9\ud83d\ude00"], "a": {}})";
   Value v = parse_json(text);
   EXPECT_EQ(to_json(v), R"({"b": [1, 2.5, -3e-05, true, null, "é\n\"é😀"], "a": {}})");
-  EXPECT_EQ(to_json(v, {.ensure_ascii = true}),
+  JsonOptions ascii;
+  ascii.ensure_ascii = true;
+  EXPECT_EQ(to_json(v, ascii),
             R"({"b": [1, 2.5, -3e-05, true, null, "\u00e9\n\"\u00e9\ud83d\ude00"], "a": {}})");
   EXPECT_THROW(parse_json("{\"a\": }"), Error);
   EXPECT_THROW(parse_json("[1, 2"), Error);
