@@ -35,6 +35,8 @@ class CpuOps final : public Ops {
   // Activations converted to the weight's dot-product format. Grows to the largest
   // n_rows * row size seen, then is reused: no allocation in steady state.
   std::vector<uint8_t> act_scratch_;
+  // Attention scores, one row per thread, grown to the longest context seen.
+  std::vector<float> score_scratch_;
 };
 
 // F16 -> F32 through a 65536-entry table (built once); exact.

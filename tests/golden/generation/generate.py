@@ -2,7 +2,8 @@
 """Regenerates the generation goldens from llama.cpp (through llama-cpp-python).
 
 For each model: greedy continuations (64 tokens, stopping early at an end-of-generation token) of
-varied prompts, and teacher-forced next-token logits over a real text (the first part of the GPL-3
+varied prompts (with the runner-up token and the top-1/top-2 logit margin of every step, so a
+test can tell a real divergence from a near tie), and teacher-forced next-token logits over a real text (the first part of the GPL-3
 text that Debian ships in /usr/share/common-licenses/GPL-3, a copy of which is kept beside this
 script), stored as the top-16 token ids and logits of every position.
 
@@ -51,14 +52,19 @@ def greedy(llm, vocab, prompt):
     llm.reset()
     llm.eval(tokens)
     out = []
+    margins = []
+    runner_up = []
     for _ in range(N_PREDICT):
         logits = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
-        tok = int(np.argmax(logits))
+        top2 = np.argsort(-logits, kind="stable")[:2]
+        tok = int(top2[0])
         out.append(tok)
+        runner_up.append(int(top2[1]))
+        margins.append(float(logits[top2[0]] - logits[top2[1]]))
         if llama_cpp.llama_vocab_is_eog(vocab, tok):
             break
         llm.eval([tok])
-    return tokens, out
+    return tokens, out, runner_up, margins
 
 
 def teacher_forced(llm, text):
@@ -81,8 +87,9 @@ def main():
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         cases = []
         for p in PROMPTS:
-            prompt_tokens, out = greedy(llm, vocab, p)
-            cases.append({"prompt": p, "prompt_tokens": prompt_tokens, "output_tokens": out})
+            prompt_tokens, out, runner_up, margins = greedy(llm, vocab, p)
+            cases.append({"prompt": p, "prompt_tokens": prompt_tokens, "output_tokens": out,
+                          "runner_up": runner_up, "margins": margins})
         with open(os.path.join(HERE, f"{name}_greedy.json"), "w") as f:
             json.dump({"model": fname, "n_predict": N_PREDICT, "cases": cases}, f, indent=1)
         tokens, rows = teacher_forced(llm, text)
