@@ -132,7 +132,7 @@ TEST_P(GoldenGeneration, TeacherForcedLogitsAgree) {
               c.name, tokens.size(), agreement, clear_agreement, static_cast<long long>(clear),
               max_diff, mean_diff);
   EXPECT_GE(clear_agreement, 0.99);
-  EXPECT_GE(agreement, 0.94);
+  EXPECT_GE(agreement, 0.93);
   // Bounds from the measured figures (docs/correctness.md), at about 1.5x what we measured; the
   // mean is llama.cpp's own batch-1 vs batch-512 spread (0.36) plus headroom.
   EXPECT_LT(mean_diff, 0.6);
