@@ -27,6 +27,8 @@ void CpuOps::attention(const AttentionArgs& a) {
   const size_t need = static_cast<size_t>(pool_.size()) * (max_pos + 1);
   if (score_scratch_.size() < need) score_scratch_.resize(need);
 
+  const DotF16Fn dot_f16 = kernels_.dot_f16;
+  const AxpyF16Fn axpy_f16 = kernels_.axpy_f16;
   pool_.parallel_for(a.n_tokens * a.n_head, 1, [&](int64_t i0, int64_t i1, int thread) {
     float* scores = score_scratch_.data() + static_cast<size_t>(thread) * (max_pos + 1);
     float q[kMaxHeadDim];
@@ -48,9 +50,7 @@ void CpuOps::attention(const AttentionArgs& a) {
       float m = -std::numeric_limits<float>::infinity();
       for (int32_t j = first; j <= pos; ++j) {
         const uint16_t* k = a.k_cache + slot_of(j) * kv_row + static_cast<int64_t>(hk) * a.head_dim;
-        float s = 0.0f;
-        for (int d = 0; d < a.head_dim; ++d) s += q[d] * f16_to_f32_fast(k[d]);
-        s *= a.scale;
+        const float s = dot_f16(q, k, a.head_dim) * a.scale;
         scores[j - first] = s;
         m = std::max(m, s);
       }
@@ -65,7 +65,7 @@ void CpuOps::attention(const AttentionArgs& a) {
       for (int32_t j = first; j <= pos; ++j) {
         const float p = f16_to_f32_fast(quant::fp32_to_fp16(scores[j - first] * inv));
         const uint16_t* v = a.v_cache + slot_of(j) * kv_row + static_cast<int64_t>(hk) * a.head_dim;
-        for (int d = 0; d < a.head_dim; ++d) acc[d] += p * f16_to_f32_fast(v[d]);
+        axpy_f16(p, v, acc, a.head_dim);
       }
       float* out = a.out + t * q_row + static_cast<int64_t>(h) * a.head_dim;
       std::copy(acc, acc + a.head_dim, out);

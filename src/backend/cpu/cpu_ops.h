@@ -1,11 +1,14 @@
-// The CPU backend's Ops: generic C++ kernels parallelized over a thread pool. Matrix products
-// convert activations once per call to the weight's dot-product format (quant::TypeOps) and then
-// walk the weight rows, each read once for all activation rows.
+// The CPU backend's Ops, parallelized over a thread pool, calling the kernels of one ISA
+// (kernel_table.h; chosen by select_isa() unless given). Matrix products convert activations once
+// per call to the weight's dot-product format and then walk the weight rows, each read once for
+// all activation rows.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "backend/cpu/kernel_table.h"
 #include "backend/ops.h"
 #include "core/thread_pool.h"
 
@@ -13,9 +16,10 @@ namespace kestrel::backend {
 
 class CpuOps final : public Ops {
  public:
-  explicit CpuOps(ThreadPool& pool);
+  explicit CpuOps(ThreadPool& pool, Isa isa = select_isa());
 
-  const char* name() const override { return "cpu-generic"; }
+  const char* name() const override { return name_.c_str(); }
+  const KernelTable& kernels() const { return kernels_; }
   void embed(const WeightMatrix& table, const int32_t* ids, int64_t n, float scale,
              float* out) override;
   void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim,
@@ -32,6 +36,8 @@ class CpuOps final : public Ops {
 
  private:
   ThreadPool& pool_;
+  const KernelTable& kernels_;
+  std::string name_;
   // Activations converted to the weight's dot-product format. Grows to the largest
   // n_rows * row size seen, then is reused: no allocation in steady state.
   std::vector<uint8_t> act_scratch_;

@@ -25,7 +25,10 @@ float f16_to_f32_fast(uint16_t h) {
   return table[h];
 }
 
-CpuOps::CpuOps(ThreadPool& pool) : pool_(pool) { build_f16_table(); }
+CpuOps::CpuOps(ThreadPool& pool, Isa isa)
+    : pool_(pool), kernels_(kernel_table(isa)), name_(std::string("cpu-") + isa_name(isa)) {
+  build_f16_table();
+}
 
 void CpuOps::embed(const WeightMatrix& table, const int32_t* ids, int64_t n, float scale,
                    float* out) {
