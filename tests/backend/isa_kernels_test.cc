@@ -3,7 +3,10 @@
 // driver can ask for; plus the ISA selector's override.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <cstring>
 #include <string>
 
@@ -122,33 +125,85 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaKernelTest, ::testing::ValuesIn(all_cases()),
                          case_name);
 
-class IsaF16Test : public ::testing::TestWithParam<Isa> {};
+class IsaAttentionTest : public ::testing::TestWithParam<Isa> {};
 
-TEST_P(IsaF16Test, AttentionHelpersMatchFloat64) {
+// scores and pv against double sums over the same inputs; tolerance: one rounding per addition,
+// relative to the sum of magnitudes (the reduction length times the inputs' size).
+TEST_P(IsaAttentionTest, ScoreAndValueTilesMatchFloat64) {
   const KernelTable& table = kernel_table(GetParam());
-  for (int64_t n : {0, 1, 7, 8, 9, 64, 100, 256}) {
-    const std::vector<float> q = gaussian_row(n, 1 + static_cast<uint32_t>(n));
-    const std::vector<float> kf = gaussian_row(n, 50 + static_cast<uint32_t>(n));
-    std::vector<uint16_t> k(n);
-    double want = 0.0, norm = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      k[i] = quant::fp32_to_fp16(kf[i]);
-      want += static_cast<double>(q[i]) * quant::fp16_to_fp32(k[i]);
-      norm += std::fabs(static_cast<double>(q[i]) * quant::fp16_to_fp32(k[i]));
-    }
-    // n float additions at most, each off by half an ulp of a partial sum bounded by norm.
-    const double tol = (n + 1) * std::ldexp(1.0, -24) * norm + 1e-30;
-    EXPECT_NEAR(table.dot_f16(q.data(), k.data(), n), want, tol) << "n=" << n;
-    std::vector<float> y(q);
-    table.axpy_f16(0.75f, k.data(), y.data(), n);
-    for (int64_t i = 0; i < n; ++i) {
-      const double yi = q[i] + 0.75 * quant::fp16_to_fp32(k[i]);
-      EXPECT_NEAR(y[i], yi, 2 * std::ldexp(std::fabs(yi) + std::fabs(q[i]), -24)) << i;
+  const double u = std::ldexp(1.0, -24);
+  for (int64_t d : {1, 8, 20, 64, 256}) {
+    for (int rows : {1, 2, 3, 5, 16}) {
+      for (int n_keys : {1, 3, 4, 9, 64}) {
+        const int64_t ldq = d + 3, ldk = d + 1, lds = n_keys + 2, ldo = d + 5;
+        const auto q = gaussian_row(rows * ldq, 1 + static_cast<uint32_t>(d * rows));
+        const auto k = gaussian_row(n_keys * ldk, 2 + static_cast<uint32_t>(n_keys * d));
+        std::vector<float> s(rows * lds, 0.0f);
+        table.scores(q.data(), ldq, rows, k.data(), ldk, n_keys, d, s.data(), lds);
+        for (int r = 0; r < rows; ++r) {
+          for (int j = 0; j < n_keys; ++j) {
+            double want = 0.0, mag = 0.0;
+            for (int64_t i = 0; i < d; ++i) {
+              want += static_cast<double>(q[r * ldq + i]) * k[j * ldk + i];
+              mag += std::fabs(static_cast<double>(q[r * ldq + i]) * k[j * ldk + i]);
+            }
+            EXPECT_NEAR(s[r * lds + j], want, (d + 2) * u * mag + 1e-30)
+                << "scores d=" << d << " rows=" << rows << " keys=" << n_keys;
+          }
+        }
+        const auto v = gaussian_row(n_keys * ldk, 3 + static_cast<uint32_t>(rows * d));
+        const auto o0 = gaussian_row(rows * ldo, 4);
+        std::vector<float> o(o0);
+        table.pv(s.data(), lds, rows, v.data(), ldk, n_keys, d, o.data(), ldo);
+        for (int r = 0; r < rows; ++r) {
+          for (int64_t i = 0; i < d; ++i) {
+            double want = o0[r * ldo + i], mag = std::fabs(want);
+            for (int j = 0; j < n_keys; ++j) {
+              want += static_cast<double>(s[r * lds + j]) * v[j * ldk + i];
+              mag += std::fabs(static_cast<double>(s[r * lds + j]) * v[j * ldk + i]);
+            }
+            EXPECT_NEAR(o[r * ldo + i], want, (n_keys + 2) * u * mag + 1e-30)
+                << "pv d=" << d << " rows=" << rows << " keys=" << n_keys;
+          }
+        }
+      }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaF16Test, ::testing::ValuesIn(supported_isas()),
+TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
+  const KernelTable& table = kernel_table(GetParam());
+  for (int64_t n : {0, 1, 7, 8, 9, 100}) {
+    std::vector<float> x = gaussian_row(n, 9 + static_cast<uint32_t>(n), 20.0f);
+    if (n > 2) x[1] = -std::numeric_limits<float>::infinity();  // a masked key
+    float m = -std::numeric_limits<float>::infinity();
+    for (float xi : x) m = std::max(m, xi);
+    std::vector<float> e(x);
+    const float sum = table.exp_sum(e.data(), n, m);
+    double want_sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double want = std::exp(static_cast<double>(x[i]) - m);
+      want_sum += want;
+      // A few ulps of the polynomial, plus the rounding of the float argument x - max (an
+      // absolute error of |x - max| 2^-24 in the argument is that relative error in exp).
+      const double arg = std::fabs(static_cast<double>(x[i]) - m);
+      const double rel = 4 * std::ldexp(1.0, -23) + std::ldexp(std::isinf(arg) ? 0.0 : arg, -23);
+      EXPECT_NEAR(e[i], want, rel * want + 1e-38) << "exp at " << x[i];
+    }
+    EXPECT_NEAR(sum, want_sum, (n + 4) * std::ldexp(want_sum, -23) + 1e-38);
+    std::vector<uint16_t> h(n);
+    std::vector<float> back(n), rounded(x);
+    for (int64_t i = 0; i < n; ++i) h[i] = quant::fp32_to_fp16(x[i]);
+    table.f16_to_f32(h.data(), back.data(), n);
+    table.round_f16(rounded.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(back[i], quant::fp16_to_fp32(h[i])) << i;
+      EXPECT_EQ(rounded[i], quant::fp16_to_fp32(h[i])) << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaAttentionTest, ::testing::ValuesIn(supported_isas()),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
 
 TEST(IsaSelectTest, OverrideChoosesOrRefuses) {

@@ -41,8 +41,14 @@ class CpuOps final : public Ops {
   // Activations converted to the weight's dot-product format. Grows to the largest
   // n_rows * row size seen, then is reused: no allocation in steady state.
   std::vector<uint8_t> act_scratch_;
-  // Attention scores, one row per thread, grown to the longest context seen.
-  std::vector<float> score_scratch_;
+  // Attention work items and per-thread tiles (attention.cc), grown to the largest need seen.
+  struct AttentionItem {
+    int64_t t0;  // first token (batch index)
+    int32_t nt;  // consecutive tokens of one sequence
+    int32_t hk;  // KV head
+  };
+  std::vector<AttentionItem> items_;
+  std::vector<float> attn_scratch_;
 };
 
 // F16 -> F32 through a 65536-entry table (built once); exact.

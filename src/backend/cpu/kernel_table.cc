@@ -1,5 +1,6 @@
 #include "backend/cpu/kernel_table.h"
 
+#include <cmath>
 #include <mutex>
 
 #include "core/error.h"
@@ -22,14 +23,42 @@ void generic_tile(int64_t n_in, const void* w, size_t w_stride, int64_t n_w, con
   }
 }
 
-float generic_dot_f16(const float* q, const uint16_t* k, int64_t n) {
+void generic_scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk,
+                    int n_keys, int64_t d, float* s, int64_t lds) {
+  for (int r = 0; r < rows; ++r) {
+    for (int j = 0; j < n_keys; ++j) {
+      float sum = 0.0f;
+      for (int64_t i = 0; i < d; ++i) sum += q[r * ldq + i] * k[j * ldk + i];
+      s[r * lds + j] = sum;
+    }
+  }
+}
+
+void generic_pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys,
+                int64_t d, float* o, int64_t ldo) {
+  for (int r = 0; r < rows; ++r) {
+    for (int j = 0; j < n_keys; ++j) {
+      const float pj = p[r * ldp + j];
+      for (int64_t i = 0; i < d; ++i) o[r * ldo + i] += pj * v[j * ldv + i];
+    }
+  }
+}
+
+float generic_exp_sum(float* x, int64_t n, float max) {
   float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += q[i] * quant::fp16_to_fp32(k[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
   return sum;
 }
 
-void generic_axpy_f16(float a, const uint16_t* v, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * quant::fp16_to_fp32(v[i]);
+void generic_f16_to_f32(const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = quant::fp16_to_fp32(x[i]);
+}
+
+void generic_round_f16(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = quant::fp16_to_fp32(quant::fp32_to_fp16(x[i]));
 }
 
 constexpr DType kComputable[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,
@@ -48,8 +77,11 @@ KernelTable build_table(Isa isa) {
   for (DType type : kComputable) t.types[static_cast<size_t>(type)] = quant::generic_type_ops(type);
   install_generic_tiles<DType::F32, DType::F16, DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0,
                         DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K>(t);
-  t.dot_f16 = generic_dot_f16;
-  t.axpy_f16 = generic_axpy_f16;
+  t.scores = generic_scores;
+  t.pv = generic_pv;
+  t.exp_sum = generic_exp_sum;
+  t.f16_to_f32 = generic_f16_to_f32;
+  t.round_f16 = generic_round_f16;
   switch (isa) {
     case Isa::kGeneric:
       break;

@@ -20,11 +20,19 @@ namespace kestrel::backend {
 using MatTileFn = void (*)(int64_t n_in, const void* w, size_t w_stride, int64_t n_w,
                            const void* a, size_t a_stride, int64_t n_a, float* y, int64_t ldy);
 
-// Attention inner products over F16 keys/values (the KV cache format).
-// dot_f16: sum_i q[i] * k[i]; q F32 [n], k F16 [n].
-using DotF16Fn = float (*)(const float* q, const uint16_t* k, int64_t n);
-// axpy_f16: y[i] += a * v[i]; y F32 [n], v F16 [n].
-using AxpyF16Fn = void (*)(float a, const uint16_t* v, float* y, int64_t n);
+// Attention pieces (attention.cc tiles the KV cache and calls these on F32 copies of key/value
+// tiles; the cache itself is F16).
+// scores: s[r * lds + j] = dot(q row r, k row j), r < rows, j < n_keys, rows of d floats.
+using ScoresFn = void (*)(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk,
+                          int n_keys, int64_t d, float* s, int64_t lds);
+// pv: o[r * ldo + i] += sum_j p[r * ldp + j] * v[j * ldv + i], i < d.
+using PvFn = void (*)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
+                      int n_keys, int64_t d, float* o, int64_t ldo);
+// x[i] = exp(x[i] - max) for i < n; returns the sum of the results.
+using ExpSumFn = float (*)(float* x, int64_t n, float max);
+// F16 <-> F32 rows: y = float(x); and x = float(half(x)) (round to F16 in place).
+using F16ToF32Fn = void (*)(const uint16_t* x, float* y, int64_t n);
+using RoundF16Fn = void (*)(float* x, int64_t n);
 
 struct KernelTable {
   static constexpr size_t kMaxTypes = 64;  // GGUF type ids are below this
@@ -32,8 +40,11 @@ struct KernelTable {
   Isa isa = Isa::kGeneric;
   std::array<quant::TypeOps, kMaxTypes> types{};  // .vec_dot == nullptr: not a weight type
   std::array<MatTileFn, kMaxTypes> mat_tile{};
-  DotF16Fn dot_f16 = nullptr;
-  AxpyF16Fn axpy_f16 = nullptr;
+  ScoresFn scores = nullptr;
+  PvFn pv = nullptr;
+  ExpSumFn exp_sum = nullptr;
+  F16ToF32Fn f16_to_f32 = nullptr;
+  RoundF16Fn round_f16 = nullptr;
 
   // The entry for `type`; throws kestrel::Error when there are no kernels for it.
   const quant::TypeOps& ops(tensor::DType type) const;

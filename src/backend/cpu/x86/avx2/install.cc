@@ -1,10 +1,13 @@
 // Fills the AVX2 entries of the kernel table: matrix tiles and vec_dot for the block formats the
-// models use, and the F16 attention helpers. Types not listed keep their generic kernels.
+// models use, and the attention pieces (attention.cc). Types not listed keep their generic kernels.
 #include "backend/cpu/kernel_table.h"
 #include "backend/cpu/x86/avx2/block32.h"
 #include "backend/cpu/x86/avx2/kquants.h"
 
 namespace kestrel::backend {
+
+void install_avx2_attention(KernelTable& t);  // attention.cc
+
 namespace {
 
 using tensor::DType;
@@ -30,28 +33,6 @@ void install(KernelTable& t, DType type) {
   t.types[static_cast<size_t>(type)].vec_dot = &vec_dot<K>;
 }
 
-float dot_f16(const float* q, const uint16_t* k, int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i)));
-    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), kv, acc);
-  }
-  float sum = avx2::hsum(acc);
-  for (; i < n; ++i) sum += q[i] * _cvtsh_ss(k[i]);
-  return sum;
-}
-
-void axpy_f16(float a, const uint16_t* v, float* y, int64_t n) {
-  const __m256 av = _mm256_set1_ps(a);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 vv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)));
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, vv, _mm256_loadu_ps(y + i)));
-  }
-  for (; i < n; ++i) y[i] += a * _cvtsh_ss(v[i]);
-}
-
 }  // namespace
 
 void install_avx2_kernels(KernelTable& t) {
@@ -62,8 +43,7 @@ void install_avx2_kernels(KernelTable& t) {
   install<avx2::Block32Kernel<avx2::Q8_0Traits>>(t, DType::Q8_0);
   install<avx2::Q4KKernel>(t, DType::Q4_K);
   install<avx2::Q6KKernel>(t, DType::Q6_K);
-  t.dot_f16 = dot_f16;
-  t.axpy_f16 = axpy_f16;
+  install_avx2_attention(t);
 }
 
 }  // namespace kestrel::backend
