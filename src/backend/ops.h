@@ -68,6 +68,11 @@ class Ops {
   // Reads each weight row once per call whatever n_rows is.
   virtual void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* y,
                       const float* bias) = 0;
+  // Several products of the same input (Q, K and V; FFN gate and up) in one pass: the input is
+  // converted once per dot-product format and the threads split all weights' rows together.
+  // ys[i]: F32 [n_rows, ws[i]->n_out]; biases may be null, or hold null entries.
+  virtual void matmul_shared(const WeightMatrix* const* ws, int count, const float* x,
+                             int64_t n_rows, float* const* ys, const float* const* biases) = 0;
   // In place on x: F32 [n_tokens, n_heads * head_dim], rotating the first n_rot dims of each head.
   virtual void rope(float* x, const int32_t* positions, int64_t n_tokens, int n_heads, int head_dim,
                     int n_rot, float freq_base, RopeStyle style) = 0;

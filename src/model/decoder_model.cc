@@ -87,9 +87,10 @@ void DecoderModel::attention_block(int il, const BatchView& batch, backend::KvSt
   const float eps = hp_.norm_eps;
   float* cur = cur_.data();
   ops_.rms_norm(x_.data(), l.attn_norm, cur, n, n_embd, eps);
-  ops_.matmul(l.wq, cur, n, q_.data(), l.bq);
-  ops_.matmul(l.wk, cur, n, k_.data(), l.bk);
-  ops_.matmul(l.wv, cur, n, v_.data(), l.bv);
+  const backend::WeightMatrix* qkv[] = {&l.wq, &l.wk, &l.wv};
+  float* qkv_out[] = {q_.data(), k_.data(), v_.data()};
+  const float* qkv_bias[] = {l.bq, l.bk, l.bv};
+  ops_.matmul_shared(qkv, 3, cur, n, qkv_out, qkv_bias);
   if (hp_.qk_norm) {
     ops_.rms_norm(q_.data(), l.q_norm, q_.data(), n * hp_.n_head, hp_.head_dim, eps);
     ops_.rms_norm(k_.data(), l.k_norm, k_.data(), n * hp_.n_head_kv, hp_.head_dim, eps);
@@ -129,8 +130,9 @@ void DecoderModel::ffn_block(int il, int64_t n) {
   const int64_t n_embd = hp_.n_embd;
   float* cur = cur_.data();
   ops_.rms_norm(x_.data(), l.ffn_norm, cur, n, n_embd, hp_.norm_eps);
-  ops_.matmul(l.gate, cur, n, gate_.data(), nullptr);
-  ops_.matmul(l.up, cur, n, up_.data(), nullptr);
+  const backend::WeightMatrix* gate_up[] = {&l.gate, &l.up};
+  float* gate_up_out[] = {gate_.data(), up_.data()};
+  ops_.matmul_shared(gate_up, 2, cur, n, gate_up_out, nullptr);
   ops_.glu(gate_.data(), up_.data(), gate_.data(), n * hp_.n_ff, hp_.activation);
   ops_.matmul(l.down, gate_.data(), n, cur, nullptr);
   if (hp_.post_norms) ops_.rms_norm(cur, l.post_ffn_norm, cur, n, n_embd, hp_.norm_eps);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "backend/cpu/cpu_ops.h"
@@ -23,9 +25,10 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
   return v;
 }
 
-class CpuOpsTest : public ::testing::TestWithParam<int> {
+// Parameters: thread count, and the ISA whose kernels CpuOps calls (every supported one).
+class CpuOpsTest : public ::testing::TestWithParam<std::tuple<int, Isa>> {
  protected:
-  CpuOpsTest() : pool_(GetParam()), ops_(pool_) {}
+  CpuOpsTest() : pool_(std::get<0>(GetParam())), ops_(pool_, std::get<1>(GetParam())) {}
   ThreadPool pool_;
   CpuOps ops_;
 };
@@ -115,6 +118,40 @@ TEST_P(CpuOpsTest, MatmulMatchesDequantizedFloat64) {
   }
 }
 
+// One pass over Q/K/V-like matrices of different formats (two activation formats) gives exactly
+// what separate products give: each output is computed by the same kernel on the same rows.
+TEST_P(CpuOpsTest, SharedInputMatmulEqualsSeparateMatmuls) {
+  using tensor::DType;
+  const int64_t n_in = 256, n_rows = 5;
+  const DType types[] = {DType::Q4_0, DType::Q4_1, DType::Q8_0};
+  const int64_t outs[] = {40, 17, 33};
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<WeightMatrix> ws;
+  for (int i = 0; i < 3; ++i) {
+    const size_t rb = tensor::row_bytes(types[i], n_in);
+    auto wf = random_vector(n_in * outs[i], 20 + i);
+    storage.emplace_back(rb * outs[i]);
+    for (int64_t o = 0; o < outs[i]; ++o) {
+      quant::generic_type_ops(types[i]).quantize_row(wf.data() + o * n_in,
+                                                     storage.back().data() + o * rb, n_in);
+    }
+    ws.push_back({storage.back().data(), types[i], n_in, outs[i], rb});
+  }
+  const auto x = random_vector(n_rows * n_in, 30);
+  const auto bias = random_vector(64, 31);
+  std::vector<float> shared[3], separate[3];
+  for (int i = 0; i < 3; ++i) {
+    shared[i].assign(n_rows * outs[i], 0.0f);
+    separate[i].assign(n_rows * outs[i], 0.0f);
+    ops_.matmul(ws[i], x.data(), n_rows, separate[i].data(), i == 1 ? bias.data() : nullptr);
+  }
+  const WeightMatrix* wp[] = {&ws[0], &ws[1], &ws[2]};
+  float* yp[] = {shared[0].data(), shared[1].data(), shared[2].data()};
+  const float* bp[] = {nullptr, bias.data(), nullptr};
+  ops_.matmul_shared(wp, 3, x.data(), n_rows, yp, bp);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(shared[i], separate[i]) << "matrix " << i;
+}
+
 TEST_P(CpuOpsTest, PagedAttentionMatchesFloat64) {
   const int n_head = 4, n_head_kv = 2, head_dim = 8, block = 4;
   const int32_t n_ctx = 11;  // tokens of one sequence, all in this step
@@ -191,7 +228,13 @@ TEST_P(CpuOpsTest, GluMatchesFloat64) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, CpuOpsTest, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(ThreadsAndIsas, CpuOpsTest,
+                         ::testing::Combine(::testing::Values(1, 3),
+                                            ::testing::ValuesIn(supported_isas())),
+                         [](const auto& info) {
+                           return std::to_string(std::get<0>(info.param)) + "threads_" +
+                                  isa_name(std::get<1>(info.param));
+                         });
 
 }  // namespace
 }  // namespace kestrel::backend

@@ -26,6 +26,8 @@ class CpuOps final : public Ops {
                 float eps) override;
   void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* y,
               const float* bias) override;
+  void matmul_shared(const WeightMatrix* const* ws, int count, const float* x, int64_t n_rows,
+                     float* const* ys, const float* const* biases) override;
   void rope(float* x, const int32_t* positions, int64_t n_tokens, int n_heads, int head_dim,
             int n_rot, float freq_base, RopeStyle style) override;
   void write_kv(const float* k, const float* v, const int32_t* slots, int64_t n_tokens,
@@ -38,8 +40,8 @@ class CpuOps final : public Ops {
   ThreadPool& pool_;
   const KernelTable& kernels_;
   std::string name_;
-  // Activations converted to the weight's dot-product format. Grows to the largest
-  // n_rows * row size seen, then is reused: no allocation in steady state.
+  // Activations converted to the weights' dot-product formats (one region per distinct format in a
+  // call). Grows to the largest need seen, then is reused: no allocation in steady state.
   std::vector<uint8_t> act_scratch_;
   // Attention work items and per-thread tiles (attention.cc), grown to the largest need seen.
   struct AttentionItem {
