@@ -125,6 +125,33 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaKernelTest, ::testing::ValuesIn(all_cases()),
                          case_name);
 
+class IsaQuantizerTest : public ::testing::TestWithParam<Isa> {};
+
+// Activation quantizers give the generic (reference) bytes exactly, ties included: with
+// amax = 127 the scale is 1 and x.5 must round away from zero.
+TEST_P(IsaQuantizerTest, ActivationFormatsAreByteIdenticalToGeneric) {
+  const KernelTable& table = kernel_table(GetParam());
+  for (DType type : {DType::Q8_0, DType::Q8_1, DType::Q8_K}) {
+    const int64_t bsz = tensor::traits(type).block_size;
+    for (int nb : {0, 1, 2, 5}) {
+      const int64_t n = nb * bsz;
+      std::vector<float> x = gaussian_row(n, 60 + static_cast<uint32_t>(nb), 4.0f);
+      for (int64_t b = 0; b < nb && type != DType::Q8_K; b += 2) {
+        float* xb = x.data() + b * bsz;
+        xb[0] = 127.0f;
+        for (int j = 1; j < 8; ++j) xb[j] = (j % 2 ? 1.0f : -1.0f) * (j + 0.5f);
+      }
+      std::vector<uint8_t> want(tensor::row_bytes(type, n)), got(want.size());
+      quant::generic_type_ops(type).quantize_row(x.data(), want.data(), n);
+      table.ops(type).quantize_row(x.data(), got.data(), n);
+      EXPECT_EQ(got, want) << isa_name(GetParam()) << " " << tensor::dtype_name(type) << " n=" << n;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaQuantizerTest, ::testing::ValuesIn(supported_isas()),
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
+
 class IsaAttentionTest : public ::testing::TestWithParam<Isa> {};
 
 // scores and pv against double sums over the same inputs; tolerance: one rounding per addition,

@@ -21,7 +21,7 @@ struct Block32 {
 template <class T>
 struct Block32Kernel {
   static constexpr int kMaxNW = 2;
-  static constexpr int kMaxNA = 4;
+  static constexpr int kMaxNA = 3;
   // Q8_0: [d f16][32 x i8]; Q8_1: [d f16][s f16][32 x i8].
   static constexpr size_t kABytes = T::kHasMin ? 36 : 34;
   static constexpr size_t kAQs = T::kHasMin ? 4 : 2;

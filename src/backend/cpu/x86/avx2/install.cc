@@ -6,7 +6,8 @@
 
 namespace kestrel::backend {
 
-void install_avx2_attention(KernelTable& t);  // attention.cc
+void install_avx2_attention(KernelTable& t);   // attention.cc
+void install_avx2_quantizers(KernelTable& t);  // quantize.cc
 
 namespace {
 
@@ -44,6 +45,7 @@ void install_avx2_kernels(KernelTable& t) {
   install<avx2::Q4KKernel>(t, DType::Q4_K);
   install<avx2::Q6KKernel>(t, DType::Q6_K);
   install_avx2_attention(t);
+  install_avx2_quantizers(t);
 }
 
 }  // namespace kestrel::backend
