@@ -1,11 +1,14 @@
-// A fixed pool of worker threads for data-parallel loops. The calling thread takes part as worker 0,
-// so a pool of n threads starts n - 1 helpers. parallel_for blocks until every chunk is done.
+// A fixed pool of worker threads for data-parallel loops. The calling thread
+// takes part as worker 0, so a pool of n threads starts n - 1 helpers.
+// parallel_for blocks until every chunk is done.
 //
-// Cost: a forward pass calls parallel_for a few hundred times per token, so hand-off latency is the
-// point. Workers spin on an atomic generation counter for a while after each job (a hand-off is
-// then a cache-line transfer, well under a microsecond) and only fall asleep on a condition
-// variable when no job came for kSpinIterations rounds of pausing and yielding, so an idle engine costs no CPU.
-// Work is split into n contiguous ranges, so callers pass items that cost about the same.
+// Cost: a forward pass calls parallel_for a few hundred times per token, so
+// hand-off latency is the point. Workers spin on an atomic generation counter
+// for a while after each job (a hand-off is then a cache-line transfer, well
+// under a microsecond) and only fall asleep on a condition variable when no job
+// came for kSpinIterations rounds of pausing and yielding, so an idle engine
+// costs no CPU. Work is split into n contiguous ranges, so callers pass items
+// that cost about the same.
 #pragma once
 
 #include <atomic>
@@ -19,33 +22,36 @@
 namespace kestrel {
 
 class ThreadPool {
- public:
+public:
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
-  ThreadPool(const ThreadPool&) = delete;
-  ThreadPool& operator=(const ThreadPool&) = delete;
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
 
   int size() const { return n_threads_; }
 
-  // Calls fn(begin, end, thread_index) on disjoint ranges covering [0, n); ranges are aligned to
-  // `grain` items (except the last) so callers can keep blocks of rows together. Not reentrant:
-  // one caller at a time.
+  // Calls fn(begin, end, thread_index) on disjoint ranges covering [0, n);
+  // ranges are aligned to `grain` items (except the last) so callers can keep
+  // blocks of rows together. Not reentrant: one caller at a time.
   void parallel_for(int64_t n, int64_t grain,
-                    const std::function<void(int64_t, int64_t, int)>& fn);
+                    const std::function<void(int64_t, int64_t, int)> &fn);
 
- private:
-  static constexpr int kSpinIterations = 1 << 14;  // pauses, then yields (thread_pool.cc)
+private:
+  static constexpr int kSpinIterations =
+      1 << 14; // pauses, then yields (thread_pool.cc)
 
   void worker_loop(int index);
   void run_share(int index);
-  // Waits until generation_ differs from `seen` or stop_; returns the new generation.
+  // Waits until generation_ differs from `seen` or stop_; returns the new
+  // generation.
   uint64_t wait_for_job(uint64_t seen);
 
   int n_threads_;
   std::vector<std::thread> workers_;
 
-  // The current job; written before generation_ is bumped (release), read after (acquire).
-  const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
+  // The current job; written before generation_ is bumped (release), read after
+  // (acquire).
+  const std::function<void(int64_t, int64_t, int)> *job_ = nullptr;
   int64_t job_n_ = 0;
   int64_t job_grain_ = 1;
 
@@ -57,4 +63,4 @@ class ThreadPool {
   std::condition_variable wake_;
 };
 
-}  // namespace kestrel
+} // namespace kestrel

@@ -1,7 +1,8 @@
-// The per-ISA kernel table the CPU backend calls through. It starts as a copy of the generic
-// kernels (quant::generic_type_ops and the loops below) and each ISA's installer replaces the
-// entries it accelerates, so a type without a fast kernel still runs, just slower. Every entry
-// computes the same math as its generic twin and is tested against the same float64 oracle.
+// The per-ISA kernel table the CPU backend calls through. It starts as a copy
+// of the generic kernels (quant::generic_type_ops and the loops below) and each
+// ISA's installer replaces the entries it accelerates, so a type without a fast
+// kernel still runs, just slower. Every entry computes the same math as its
+// generic twin and is tested against the same float64 oracle.
 #pragma once
 
 #include <array>
@@ -13,32 +14,38 @@
 
 namespace kestrel::backend {
 
-// Matrix tile: y[r * ldy + o] = dot(weight row o, activation row r) for o < n_w, r < n_a.
-// Weight rows are w_stride bytes apart (type `type`), activation rows a_stride bytes apart (its
-// vec_dot_type), n_in elements each. Each weight row is loaded once per call whatever n_a is, so
-// callers pass as many activation rows as fit the cache.
-using MatTileFn = void (*)(int64_t n_in, const void* w, size_t w_stride, int64_t n_w,
-                           const void* a, size_t a_stride, int64_t n_a, float* y, int64_t ldy);
+// Matrix tile: y[r * ldy + o] = dot(weight row o, activation row r) for o <
+// n_w, r < n_a. Weight rows are w_stride bytes apart (type `type`), activation
+// rows a_stride bytes apart (its vec_dot_type), n_in elements each. Each weight
+// row is loaded once per call whatever n_a is, so callers pass as many
+// activation rows as fit the cache.
+using MatTileFn = void (*)(int64_t n_in, const void *w, size_t w_stride,
+                           int64_t n_w, const void *a, size_t a_stride,
+                           int64_t n_a, float *y, int64_t ldy);
 
-// Attention pieces (attention.cc tiles the KV cache and calls these on F32 copies of key/value
-// tiles; the cache itself is F16).
-// scores: s[r * lds + j] = dot(q row r, k row j), r < rows, j < n_keys, rows of d floats.
-using ScoresFn = void (*)(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk,
-                          int n_keys, int64_t d, float* s, int64_t lds);
+// Attention pieces (attention.cc tiles the KV cache and calls these on F32
+// copies of key/value tiles; the cache itself is F16). scores: s[r * lds + j] =
+// dot(q row r, k row j), r < rows, j < n_keys, rows of d floats.
+using ScoresFn = void (*)(const float *q, int64_t ldq, int rows, const float *k,
+                          int64_t ldk, int n_keys, int64_t d, float *s,
+                          int64_t lds);
 // pv: o[r * ldo + i] += sum_j p[r * ldp + j] * v[j * ldv + i], i < d.
-using PvFn = void (*)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
-                      int n_keys, int64_t d, float* o, int64_t ldo);
+using PvFn = void (*)(const float *p, int64_t ldp, int rows, const float *v,
+                      int64_t ldv, int n_keys, int64_t d, float *o,
+                      int64_t ldo);
 // x[i] = exp(x[i] - max) for i < n; returns the sum of the results.
-using ExpSumFn = float (*)(float* x, int64_t n, float max);
-// F16 <-> F32 rows: y = float(x); and x = float(half(x)) (round to F16 in place).
-using F16ToF32Fn = void (*)(const uint16_t* x, float* y, int64_t n);
-using RoundF16Fn = void (*)(float* x, int64_t n);
+using ExpSumFn = float (*)(float *x, int64_t n, float max);
+// F16 <-> F32 rows: y = float(x); and x = float(half(x)) (round to F16 in
+// place).
+using F16ToF32Fn = void (*)(const uint16_t *x, float *y, int64_t n);
+using RoundF16Fn = void (*)(float *x, int64_t n);
 
 struct KernelTable {
-  static constexpr size_t kMaxTypes = 64;  // GGUF type ids are below this
+  static constexpr size_t kMaxTypes = 64; // GGUF type ids are below this
 
   Isa isa = Isa::kGeneric;
-  std::array<quant::TypeOps, kMaxTypes> types{};  // .vec_dot == nullptr: not a weight type
+  std::array<quant::TypeOps, kMaxTypes>
+      types{}; // .vec_dot == nullptr: not a weight type
   std::array<MatTileFn, kMaxTypes> mat_tile{};
   ScoresFn scores = nullptr;
   PvFn pv = nullptr;
@@ -46,16 +53,17 @@ struct KernelTable {
   F16ToF32Fn f16_to_f32 = nullptr;
   RoundF16Fn round_f16 = nullptr;
 
-  // The entry for `type`; throws kestrel::Error when there are no kernels for it.
-  const quant::TypeOps& ops(tensor::DType type) const;
+  // The entry for `type`; throws kestrel::Error when there are no kernels for
+  // it.
+  const quant::TypeOps &ops(tensor::DType type) const;
   MatTileFn tile(tensor::DType type) const;
 };
 
 // The table for `isa` (built once, then shared); `isa` must be supported.
-const KernelTable& kernel_table(Isa isa);
+const KernelTable &kernel_table(Isa isa);
 
 // Installers, one per ISA folder; each overrides the entries it has.
-void install_avx2_kernels(KernelTable& table);
-void install_neon_kernels(KernelTable& table);
+void install_avx2_kernels(KernelTable &table);
+void install_neon_kernels(KernelTable &table);
 
-}  // namespace kestrel::backend
+} // namespace kestrel::backend
