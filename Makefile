@@ -16,6 +16,7 @@ test: deps models build build-asan build-fuzz
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -R '^(Gguf|Malformed)'
 	bash scripts/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+	$(MAKE) cuda-test
 
 deps:
 	bash scripts/install_deps.sh
@@ -39,3 +40,18 @@ build-fuzz:
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+
+# The CUDA backend in its own build directory: configure with -DKESTREL_CUDA=ON, build its tests and
+# benchmarks (one GPU architecture), run its tests; they skip where no GPU is present. Needs the
+# CUDA toolkit (nvcc on PATH or in /usr/local/cuda/bin).
+CUDA_BUILD ?= build-cuda
+.PHONY: cuda-test
+cuda-test:
+	@if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then \
+	  export PATH="$$PATH:/usr/local/cuda/bin" && \
+	  cmake -S . -B $(CUDA_BUILD) -DCMAKE_BUILD_TYPE=Release -DKESTREL_CUDA=ON && \
+	  cmake --build $(CUDA_BUILD) -j $(JOBS) --target cuda_tests cuda_probe cuda_model_bench && \
+	  ctest --test-dir $(CUDA_BUILD) --output-on-failure -j $(JOBS) -R Cuda; \
+	else \
+	  echo "cuda-test: no CUDA toolkit (nvcc) found: the CUDA backend was not built or tested"; \
+	fi

@@ -19,66 +19,11 @@
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/device.h"
+#include "bench/cuda/roofline.h"
 #include "quant/type_ops.h"
 
 namespace kestrel::backend::cuda {
 namespace {
-
-// Median of `reps` timed runs of fn on `stream`, in seconds, after `warmup` untimed runs.
-template <class Fn>
-double time_median(cudaStream_t stream, int warmup, int reps, Fn&& fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  cudaEvent_t a, b;
-  KESTREL_CUDA_CHECK(cudaEventCreate(&a));
-  KESTREL_CUDA_CHECK(cudaEventCreate(&b));
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    KESTREL_CUDA_CHECK(cudaEventRecord(a, stream));
-    fn();
-    KESTREL_CUDA_CHECK(cudaEventRecord(b, stream));
-    KESTREL_CUDA_CHECK(cudaEventSynchronize(b));
-    float ms = 0;
-    KESTREL_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
-    t.push_back(ms * 1e-3);
-  }
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-double probe_copy(cudaStream_t stream, size_t bytes) {
-  DeviceBuffer src(bytes), dst(bytes);
-  KESTREL_CUDA_CHECK(cudaMemsetAsync(src.get(), 1, bytes, stream));
-  const double s = time_median(stream, 3, 20, [&] {
-    KESTREL_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, stream));
-  });
-  const double gbps = 2.0 * static_cast<double>(bytes) / s / 1e9;
-  std::printf("{\"probe\":\"copy\",\"bytes\":%zu,\"seconds\":%.6e,\"GBps_read_plus_write\":%.1f}\n",
-              bytes, s, gbps);
-  return gbps;
-}
-
-double probe_gemm(cudaStream_t stream, int n, cudaDataType_t type, const char* name) {
-  cublasHandle_t h;
-  KESTREL_CUBLAS_CHECK(cublasCreate(&h));
-  KESTREL_CUBLAS_CHECK(cublasSetStream(h, stream));
-  const size_t elems = static_cast<size_t>(n) * n;
-  DeviceBuffer a(elems * 2), b(elems * 2), c(elems * 4);
-  KESTREL_CUDA_CHECK(cudaMemsetAsync(a.get(), 0x3c, elems * 2, stream));  // small finite values
-  KESTREL_CUDA_CHECK(cudaMemsetAsync(b.get(), 0x3c, elems * 2, stream));
-  const float one = 1.0f, zero = 0.0f;
-  const double s = time_median(stream, 3, 10, [&] {
-    KESTREL_CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &one, a.get(), type, n,
-                                      b.get(), type, n, &zero, c.get(), CUDA_R_32F, n,
-                                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-  });
-  cublasDestroy(h);
-  const double tflops = 2.0 * n * static_cast<double>(n) * n / s / 1e12;
-  std::printf("{\"probe\":\"gemm\",\"type\":\"%s\",\"n\":%d,\"seconds\":%.6e,\"TFLOPs\":%.1f}\n",
-              name, n, s, tflops);
-  return tflops;
-}
 
 // Random weights of `type` in GGUF blocks, quantized on the host by the reference quantizers
 // (one random row repeated: quantizing 58M values on the host would dominate the run).
@@ -125,7 +70,7 @@ void probe_matmul(CudaOps& ops, tensor::DType type, int64_t n_in, int64_t n_out,
         "\"TFLOPs\":%.2f,\"fraction_of_bf16\":%.3f}\n",
         tensor::dtype_name(type), static_cast<long long>(n_in), static_cast<long long>(n_out),
         static_cast<long long>(rows), rows >= ops.gemm_min_rows() ? "tensor" : "matvec", s, gbps,
-        gbps / (copy_gbps / 2.0), tflops, tflops / bf16_tflops);
+        gbps / copy_gbps, tflops, tflops / bf16_tflops);
   }
 }
 
@@ -141,8 +86,8 @@ int run(int argc, char** argv) {
   const double bf16 = probe_gemm(ops.stream(), quick ? 4096 : 8192, CUDA_R_16BF, "bf16");
   probe_gemm(ops.stream(), quick ? 4096 : 8192, CUDA_R_16F, "f16");
   // Llama-3-8B's largest per-layer products: ffn gate/up (4096 -> 14336) and down (14336 -> 4096).
-  // fraction_of_copy compares the weight-read rate with half the read+write copy rate, i.e. with
-  // the copy's read rate.
+  // fraction_of_copy compares the weight-read rate with the copy rate counted as bytes read +
+  // written per second (HBM bandwidth is shared by reads and writes: that is the read ceiling).
   for (tensor::DType t : {tensor::DType::Q4_0, tensor::DType::Q4_1, tensor::DType::Q8_0,
                           tensor::DType::Q4_K, tensor::DType::Q6_K, tensor::DType::F16,
                           tensor::DType::BF16}) {

@@ -17,6 +17,10 @@ struct AttnCase {
   int32_t window;
 };
 
+void PrintTo(const AttnCase& c, std::ostream* os) {
+  *os << "head_dim " << c.head_dim << " window " << c.window;
+}
+
 class CudaAttentionTest : public CudaTest, public ::testing::WithParamInterface<AttnCase> {};
 
 TEST_P(CudaAttentionTest, MatchesCpu) {

@@ -21,6 +21,10 @@ struct MatmulCase {
   int64_t n_rows;
 };
 
+void PrintTo(const MatmulCase& c, std::ostream* os) {
+  *os << tensor::dtype_name(c.type) << " x " << c.n_rows << " rows";
+}
+
 std::string case_name(const ::testing::TestParamInfo<MatmulCase>& info) {
   return std::string(tensor::dtype_name(info.param.type)) + "_rows" +
          std::to_string(info.param.n_rows);

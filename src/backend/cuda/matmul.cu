@@ -29,7 +29,7 @@ __global__ void quantize_q8_kernel(const float* x, int64_t n_blocks, int8_t* q, 
   const float v = x[blk * 32 + lane];
   const float amax = warp_max(fabsf(v));
   const float d = amax / 127.0f;
-  const int qi = amax > 0.0f ? __float2int_rn(v / d) : 0;
+  const int qi = amax > 0.0f ? max(-127, min(127, __float2int_rn(v / d))) : 0;
   int sum = qi;
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(kFullMask, sum, o);
