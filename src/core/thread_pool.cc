@@ -28,11 +28,10 @@ inline void backoff(int &spins) {
   }
 }
 
-} // namespace
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
-  for (int i = 1; i < n_threads_; ++i)
-    workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -42,8 +41,7 @@ ThreadPool::~ThreadPool() {
     generation_.fetch_add(1);
   }
   wake_.notify_all();
-  for (std::thread &t : workers_)
-    t.join();
+  for (std::thread &t : workers_) t.join();
 }
 
 void ThreadPool::run_share(int index) {
@@ -54,15 +52,12 @@ void ThreadPool::run_share(int index) {
   const int64_t g1 = n_groups * (index + 1) / n_threads_;
   const int64_t begin = g0 * job_grain_;
   const int64_t end = std::min(job_n_, g1 * job_grain_);
-  if (begin < end)
-    (*job_)(begin, end, index);
+  if (begin < end) (*job_)(begin, end, index);
 }
 
-void ThreadPool::parallel_for(
-    int64_t n, int64_t grain,
-    const std::function<void(int64_t, int64_t, int)> &fn) {
-  if (n <= 0)
-    return;
+void ThreadPool::parallel_for(int64_t n, int64_t grain,
+                              const std::function<void(int64_t, int64_t, int)> &fn) {
+  if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {
     fn(0, n, 0);
@@ -81,16 +76,14 @@ void ThreadPool::parallel_for(
   }
   run_share(0);
   int spins = 0;
-  while (pending_.load(std::memory_order_acquire) != 0)
-    backoff(spins);
+  while (pending_.load(std::memory_order_acquire) != 0) backoff(spins);
   job_ = nullptr;
 }
 
 uint64_t ThreadPool::wait_for_job(uint64_t seen) {
   for (int spins = 0; spins < kSpinIterations;) {
     const uint64_t g = generation_.load(std::memory_order_acquire);
-    if (g != seen)
-      return g;
+    if (g != seen) return g;
     backoff(spins);
   }
   std::unique_lock<std::mutex> lock(mutex_);
@@ -104,11 +97,10 @@ void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
     seen = wait_for_job(seen);
-    if (stop_.load())
-      return;
+    if (stop_.load()) return;
     run_share(index);
     pending_.fetch_sub(1, std::memory_order_release);
   }
 }
 
-} // namespace kestrel
+}  // namespace kestrel

@@ -22,7 +22,7 @@
 namespace kestrel {
 
 class ThreadPool {
-public:
+ public:
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool &) = delete;
@@ -33,12 +33,10 @@ public:
   // Calls fn(begin, end, thread_index) on disjoint ranges covering [0, n);
   // ranges are aligned to `grain` items (except the last) so callers can keep
   // blocks of rows together. Not reentrant: one caller at a time.
-  void parallel_for(int64_t n, int64_t grain,
-                    const std::function<void(int64_t, int64_t, int)> &fn);
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)> &fn);
 
-private:
-  static constexpr int kSpinIterations =
-      1 << 14; // pauses, then yields (thread_pool.cc)
+ private:
+  static constexpr int kSpinIterations = 1 << 14;  // pauses, then yields (thread_pool.cc)
 
   void worker_loop(int index);
   void run_share(int index);
@@ -63,4 +61,4 @@ private:
   std::condition_variable wake_;
 };
 
-} // namespace kestrel
+}  // namespace kestrel

@@ -2,6 +2,8 @@
 // (RMSNorm, RoPE, paged causal attention with GQA and sliding windows,
 // quantized matmul, GLU), over odd sizes, several thread counts and scattered
 // KV blocks. Tolerances are derived in each test.
+#include "backend/cpu/cpu_ops.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include <tuple>
 #include <vector>
 
-#include "backend/cpu/cpu_ops.h"
 #include "quant/fp16.h"
 #include "quant/type_ops.h"
 
@@ -22,17 +23,15 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, scale);
   std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(rng);
+  for (float &x : v) x = dist(rng);
   return v;
 }
 
 // Parameters: thread count, and the ISA whose kernels CpuOps calls (every
 // supported one).
 class CpuOpsTest : public ::testing::TestWithParam<std::tuple<int, Isa>> {
-protected:
-  CpuOpsTest()
-      : pool_(std::get<0>(GetParam())), ops_(pool_, std::get<1>(GetParam())) {}
+ protected:
+  CpuOpsTest() : pool_(std::get<0>(GetParam())), ops_(pool_, std::get<1>(GetParam())) {}
   ThreadPool pool_;
   CpuOps ops_;
 };
@@ -46,15 +45,13 @@ TEST_P(CpuOpsTest, RmsNormMatchesFloat64) {
     ops_.rms_norm(x.data(), w.data(), y.data(), rows, dim, 1e-5f);
     for (int64_t r = 0; r < rows; ++r) {
       double ss = 0;
-      for (int64_t i = 0; i < dim; ++i)
-        ss += double(x[r * dim + i]) * x[r * dim + i];
+      for (int64_t i = 0; i < dim; ++i) ss += double(x[r * dim + i]) * x[r * dim + i];
       const double scale = 1.0 / std::sqrt(ss / dim + 1e-5);
       for (int64_t i = 0; i < dim; ++i) {
         const double want = x[r * dim + i] * scale * w[i];
         // A handful of float roundings (sqrt, two products): 8 ulp of the
         // magnitude.
-        EXPECT_NEAR(y[r * dim + i], want,
-                    8 * 1.2e-7 * (std::fabs(want) + 1e-3));
+        EXPECT_NEAR(y[r * dim + i], want, 8 * 1.2e-7 * (std::fabs(want) + 1e-3));
       }
     }
   }
@@ -66,8 +63,7 @@ TEST_P(CpuOpsTest, RopeMatchesFloat64) {
   for (RopeStyle style : {RopeStyle::kNormal, RopeStyle::kNeox}) {
     auto x = random_vector(pos.size() * n_heads * head_dim, 3);
     auto y = x;
-    ops_.rope(y.data(), pos.data(), pos.size(), n_heads, head_dim, n_rot,
-              10000.0f, style);
+    ops_.rope(y.data(), pos.data(), pos.size(), n_heads, head_dim, n_rot, 10000.0f, style);
     for (size_t t = 0; t < pos.size(); ++t) {
       for (int h = 0; h < n_heads; ++h) {
         const float *a = x.data() + (t * n_heads + h) * head_dim;
@@ -75,14 +71,12 @@ TEST_P(CpuOpsTest, RopeMatchesFloat64) {
         for (int i = 0; i < n_rot / 2; ++i) {
           const double theta = pos[t] * std::pow(10000.0, -2.0 * i / n_rot);
           const int i0 = style == RopeStyle::kNormal ? 2 * i : i;
-          const int i1 =
-              style == RopeStyle::kNormal ? 2 * i + 1 : i + n_rot / 2;
+          const int i1 = style == RopeStyle::kNormal ? 2 * i + 1 : i + n_rot / 2;
           const double w0 = a[i0] * std::cos(theta) - a[i1] * std::sin(theta);
           const double w1 = a[i0] * std::sin(theta) + a[i1] * std::cos(theta);
           // The angle is a running float product: relative error ~ i ulp, times
           // pos radians.
-          const double tol = 1e-5 + 2e-7 * (i + 1) * pos[t] *
-                                        (std::fabs(a[i0]) + std::fabs(a[i1]));
+          const double tol = 1e-5 + 2e-7 * (i + 1) * pos[t] * (std::fabs(a[i0]) + std::fabs(a[i1]));
           EXPECT_NEAR(b[i0], w0, tol);
           EXPECT_NEAR(b[i1], w1, tol);
         }
@@ -93,8 +87,8 @@ TEST_P(CpuOpsTest, RopeMatchesFloat64) {
 
 TEST_P(CpuOpsTest, MatmulMatchesDequantizedFloat64) {
   using tensor::DType;
-  for (DType type : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0,
-                     DType::Q4_1, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
+  for (DType type : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                     DType::Q4_K, DType::Q6_K}) {
     const int64_t n_in = 512, n_out = 37, n_rows = 3;
     const quant::TypeOps &tops = quant::generic_type_ops(type);
     auto wf = random_vector(n_in * n_out, 4);
@@ -124,10 +118,8 @@ TEST_P(CpuOpsTest, MatmulMatchesDequantizedFloat64) {
         // deviation amax/(254 sqrt 3), independent across elements, so the dot
         // product's error has standard deviation sqrt(sum w^2) * amax / (254
         // sqrt 3). Bound: 5 standard deviations.
-        const double tol =
-            5.0 * std::sqrt(w2) * amax / (254.0 * std::sqrt(3.0)) + 1e-4;
-        EXPECT_NEAR(y[r * n_out + o], want, tol)
-            << tensor::dtype_name(type) << " row " << o;
+        const double tol = 5.0 * std::sqrt(w2) * amax / (254.0 * std::sqrt(3.0)) + 1e-4;
+        EXPECT_NEAR(y[r * n_out + o], want, tol) << tensor::dtype_name(type) << " row " << o;
       }
     }
   }
@@ -148,8 +140,8 @@ TEST_P(CpuOpsTest, SharedInputMatmulEqualsSeparateMatmuls) {
     auto wf = random_vector(n_in * outs[i], 20 + i);
     storage.emplace_back(rb * outs[i]);
     for (int64_t o = 0; o < outs[i]; ++o) {
-      quant::generic_type_ops(types[i]).quantize_row(
-          wf.data() + o * n_in, storage.back().data() + o * rb, n_in);
+      quant::generic_type_ops(types[i]).quantize_row(wf.data() + o * n_in,
+                                                     storage.back().data() + o * rb, n_in);
     }
     ws.push_back({storage.back().data(), types[i], n_in, outs[i], rb});
   }
@@ -159,35 +151,31 @@ TEST_P(CpuOpsTest, SharedInputMatmulEqualsSeparateMatmuls) {
   for (int i = 0; i < 3; ++i) {
     shared[i].assign(n_rows * outs[i], 0.0f);
     separate[i].assign(n_rows * outs[i], 0.0f);
-    ops_.matmul(ws[i], x.data(), n_rows, separate[i].data(),
-                i == 1 ? bias.data() : nullptr);
+    ops_.matmul(ws[i], x.data(), n_rows, separate[i].data(), i == 1 ? bias.data() : nullptr);
   }
   const WeightMatrix *wp[] = {&ws[0], &ws[1], &ws[2]};
   float *yp[] = {shared[0].data(), shared[1].data(), shared[2].data()};
   const float *bp[] = {nullptr, bias.data(), nullptr};
   ops_.matmul_shared(wp, 3, x.data(), n_rows, yp, bp);
-  for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(shared[i], separate[i]) << "matrix " << i;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(shared[i], separate[i]) << "matrix " << i;
 }
 
 TEST_P(CpuOpsTest, PagedAttentionMatchesFloat64) {
   const int n_head = 4, n_head_kv = 2, head_dim = 8, block = 4;
-  const int32_t n_ctx = 11; // tokens of one sequence, all in this step
+  const int32_t n_ctx = 11;  // tokens of one sequence, all in this step
   for (int32_t window : {0, 5}) {
     // Blocks deliberately out of order in the cache.
     const std::vector<int32_t> table = {2, 0, 3};
     const int64_t kv_row = n_head_kv * head_dim;
     std::vector<uint16_t> kc(4 * block * kv_row), vc(4 * block * kv_row);
-    auto k = random_vector(n_ctx * kv_row, 7),
-         v = random_vector(n_ctx * kv_row, 8);
+    auto k = random_vector(n_ctx * kv_row, 7), v = random_vector(n_ctx * kv_row, 8);
     auto q = random_vector(n_ctx * n_head * head_dim, 9);
     std::vector<int32_t> pos(n_ctx), seq(n_ctx, 0), slots(n_ctx);
     for (int32_t p = 0; p < n_ctx; ++p) {
       pos[p] = p;
       slots[p] = table[p / block] * block + p % block;
     }
-    ops_.write_kv(k.data(), v.data(), slots.data(), n_ctx, kv_row, kc.data(),
-                  vc.data());
+    ops_.write_kv(k.data(), v.data(), slots.data(), n_ctx, kv_row, kc.data(), vc.data());
     SeqKvView view{table.data(), 3};
     std::vector<float> out(q.size());
     AttentionArgs a;
@@ -215,14 +203,12 @@ TEST_P(CpuOpsTest, PagedAttentionMatchesFloat64) {
         for (int32_t j = first; j <= t; ++j) {
           double d = 0;
           for (int i = 0; i < head_dim; ++i)
-            d += double(q[(t * n_head + h) * head_dim + i]) *
-                 k[j * kv_row + hk * head_dim + i];
+            d += double(q[(t * n_head + h) * head_dim + i]) * k[j * kv_row + hk * head_dim + i];
           s.push_back(d * 0.35);
           m = std::max(m, s.back());
         }
         double sum = 0;
-        for (double &e : s)
-          sum += (e = std::exp(e - m));
+        for (double &e : s) sum += (e = std::exp(e - m));
         for (int i = 0; i < head_dim; ++i) {
           double want = 0;
           for (int32_t j = first; j <= t; ++j)
@@ -230,8 +216,7 @@ TEST_P(CpuOpsTest, PagedAttentionMatchesFloat64) {
           // K, V, the query and the probabilities are rounded to F16 (relative
           // 2^-11 each), so the output is within a few F16 steps of the largest
           // |v|, ~4 standard normals.
-          EXPECT_NEAR(out[(t * n_head + h) * head_dim + i], want,
-                      4 * 4.0 * 4.9e-4)
+          EXPECT_NEAR(out[(t * n_head + h) * head_dim + i], want, 4 * 4.0 * 4.9e-4)
               << "t " << t << " h " << h << " window " << window;
         }
       }
@@ -249,22 +234,19 @@ TEST_P(CpuOpsTest, GluMatchesFloat64) {
     const double x = g[i];
     const double ws = x / (1 + std::exp(-x)) * u[i];
     const double wg =
-        0.5 * x *
-        (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))) *
-        u[i];
+        0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))) * u[i];
     EXPECT_NEAR(silu[i], ws, 1e-5 * (1 + std::fabs(ws)));
     EXPECT_NEAR(gelu[i], wg, 1e-5 * (1 + std::fabs(wg)));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ThreadsAndIsas, CpuOpsTest,
-    ::testing::Combine(::testing::Values(1, 3),
-                       ::testing::ValuesIn(supported_isas())),
-    [](const auto &info) {
-      return std::to_string(std::get<0>(info.param)) + "threads_" +
-             isa_name(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(ThreadsAndIsas, CpuOpsTest,
+                         ::testing::Combine(::testing::Values(1, 3),
+                                            ::testing::ValuesIn(supported_isas())),
+                         [](const auto &info) {
+                           return std::to_string(std::get<0>(info.param)) + "threads_" +
+                                  isa_name(std::get<1>(info.param));
+                         });
 
-} // namespace
-} // namespace kestrel::backend
+}  // namespace
+}  // namespace kestrel::backend

@@ -26,10 +26,9 @@ using quant::testing::OffsetBuffer;
 using quant::testing::tolerance;
 using tensor::DType;
 
-constexpr DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16,
-                                  DType::Q4_0, DType::Q4_1, DType::Q5_0,
-                                  DType::Q5_1, DType::Q8_0, DType::Q4_K,
-                                  DType::Q5_K, DType::Q6_K};
+constexpr DType kWeightTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,
+                                  DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0,
+                                  DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 struct Case {
   Isa isa;
@@ -39,8 +38,7 @@ struct Case {
 std::vector<Case> all_cases() {
   std::vector<Case> out;
   for (Isa isa : supported_isas()) {
-    for (DType t : kWeightTypes)
-      out.push_back({isa, t});
+    for (DType t : kWeightTypes) out.push_back({isa, t});
   }
   return out;
 }
@@ -72,13 +70,11 @@ TEST_P(IsaKernelTest, VecDotMatchesFloat64OracleOverSizesAndAlignments) {
     for (size_t w_off : {0, 1, 3}) {
       for (size_t a_off : {0, 2, 1}) {
         OffsetBuffer wb(wq.size(), w_off), ab(aq.size(), a_off);
-        if (!wq.empty())
-          std::memcpy(wb.data(), wq.data(), wq.size());
-        if (!aq.empty())
-          std::memcpy(ab.data(), aq.data(), aq.size());
+        if (!wq.empty()) std::memcpy(wb.data(), wq.data(), wq.size());
+        if (!aq.empty()) std::memcpy(ab.data(), aq.data(), aq.size());
         EXPECT_NEAR(ops.vec_dot(n, wb.data(), ab.data()), want, tol)
-            << isa_name(isa) << " " << tensor::dtype_name(type) << " n=" << n
-            << " offsets " << w_off << "," << a_off;
+            << isa_name(isa) << " " << tensor::dtype_name(type) << " n=" << n << " offsets "
+            << w_off << "," << a_off;
       }
     }
   }
@@ -103,8 +99,7 @@ TEST_P(IsaKernelTest, MatrixTileMatchesFloat64OracleForEveryShape) {
       }
       for (int64_t r = 0; r < n_a; ++r) {
         const auto x = gaussian_row(n, 200 + static_cast<uint32_t>(r), 2.0f);
-        table.ops(ops.vec_dot_type)
-            .quantize_row(x.data(), a.data() + r * a_row, n);
+        table.ops(ops.vec_dot_type).quantize_row(x.data(), a.data() + r * a_row, n);
       }
       const int64_t ldy = n_w + 3;
       std::vector<float> y(n_a * ldy, -1.0f);
@@ -115,23 +110,20 @@ TEST_P(IsaKernelTest, MatrixTileMatchesFloat64OracleForEveryShape) {
           const unsigned char *ar = a.data() + r * a_row;
           EXPECT_NEAR(y[r * ldy + o], quant::vec_dot_f64(type, n, wr, ar),
                       tolerance(type, n, wr, ar))
-              << isa_name(isa) << " " << tensor::dtype_name(type) << " tile "
-              << n_w << "x" << n_a << " at " << o << "," << r;
+              << isa_name(isa) << " " << tensor::dtype_name(type) << " tile " << n_w << "x" << n_a
+              << " at " << o << "," << r;
         }
-        for (int64_t o = n_w; o < ldy; ++o)
-          EXPECT_EQ(y[r * ldy + o], -1.0f) << "wrote past n_w";
+        for (int64_t o = n_w; o < ldy; ++o) EXPECT_EQ(y[r * ldy + o], -1.0f) << "wrote past n_w";
       }
     }
   }
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case> &info) {
-  return std::string(isa_name(info.param.isa)) + "_" +
-         tensor::dtype_name(info.param.type);
+  return std::string(isa_name(info.param.isa)) + "_" + tensor::dtype_name(info.param.type);
 }
 
-INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaKernelTest,
-                         ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaKernelTest, ::testing::ValuesIn(all_cases()), case_name);
 
 class IsaQuantizerTest : public ::testing::TestWithParam<Isa> {};
 
@@ -143,28 +135,22 @@ TEST_P(IsaQuantizerTest, ActivationFormatsAreByteIdenticalToGeneric) {
     const int64_t bsz = tensor::traits(type).block_size;
     for (int nb : {0, 1, 2, 5}) {
       const int64_t n = nb * bsz;
-      std::vector<float> x =
-          gaussian_row(n, 60 + static_cast<uint32_t>(nb), 4.0f);
+      std::vector<float> x = gaussian_row(n, 60 + static_cast<uint32_t>(nb), 4.0f);
       for (int64_t b = 0; b < nb && type != DType::Q8_K; b += 2) {
         float *xb = x.data() + b * bsz;
         xb[0] = 127.0f;
-        for (int j = 1; j < 8; ++j)
-          xb[j] = (j % 2 ? 1.0f : -1.0f) * (j + 0.5f);
+        for (int j = 1; j < 8; ++j) xb[j] = (j % 2 ? 1.0f : -1.0f) * (j + 0.5f);
       }
       std::vector<uint8_t> want(tensor::row_bytes(type, n)), got(want.size());
       quant::generic_type_ops(type).quantize_row(x.data(), want.data(), n);
       table.ops(type).quantize_row(x.data(), got.data(), n);
-      EXPECT_EQ(got, want) << isa_name(GetParam()) << " "
-                           << tensor::dtype_name(type) << " n=" << n;
+      EXPECT_EQ(got, want) << isa_name(GetParam()) << " " << tensor::dtype_name(type) << " n=" << n;
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaQuantizerTest,
-                         ::testing::ValuesIn(supported_isas()),
-                         [](const auto &info) {
-                           return std::string(isa_name(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaQuantizerTest, ::testing::ValuesIn(supported_isas()),
+                         [](const auto &info) { return std::string(isa_name(info.param)); });
 
 class IsaAttentionTest : public ::testing::TestWithParam<Isa> {};
 
@@ -178,27 +164,22 @@ TEST_P(IsaAttentionTest, ScoreAndValueTilesMatchFloat64) {
     for (int rows : {1, 2, 3, 5, 16}) {
       for (int n_keys : {1, 3, 4, 9, 64}) {
         const int64_t ldq = d + 3, ldk = d + 1, lds = n_keys + 2, ldo = d + 5;
-        const auto q =
-            gaussian_row(rows * ldq, 1 + static_cast<uint32_t>(d * rows));
-        const auto k =
-            gaussian_row(n_keys * ldk, 2 + static_cast<uint32_t>(n_keys * d));
+        const auto q = gaussian_row(rows * ldq, 1 + static_cast<uint32_t>(d * rows));
+        const auto k = gaussian_row(n_keys * ldk, 2 + static_cast<uint32_t>(n_keys * d));
         std::vector<float> s(rows * lds, 0.0f);
-        table.scores(q.data(), ldq, rows, k.data(), ldk, n_keys, d, s.data(),
-                     lds);
+        table.scores(q.data(), ldq, rows, k.data(), ldk, n_keys, d, s.data(), lds);
         for (int r = 0; r < rows; ++r) {
           for (int j = 0; j < n_keys; ++j) {
             double want = 0.0, mag = 0.0;
             for (int64_t i = 0; i < d; ++i) {
               want += static_cast<double>(q[r * ldq + i]) * k[j * ldk + i];
-              mag += std::fabs(static_cast<double>(q[r * ldq + i]) *
-                               k[j * ldk + i]);
+              mag += std::fabs(static_cast<double>(q[r * ldq + i]) * k[j * ldk + i]);
             }
             EXPECT_NEAR(s[r * lds + j], want, (d + 2) * u * mag + 1e-30)
                 << "scores d=" << d << " rows=" << rows << " keys=" << n_keys;
           }
         }
-        const auto v =
-            gaussian_row(n_keys * ldk, 3 + static_cast<uint32_t>(rows * d));
+        const auto v = gaussian_row(n_keys * ldk, 3 + static_cast<uint32_t>(rows * d));
         const auto o0 = gaussian_row(rows * ldo, 4);
         std::vector<float> o(o0);
         table.pv(s.data(), lds, rows, v.data(), ldk, n_keys, d, o.data(), ldo);
@@ -207,8 +188,7 @@ TEST_P(IsaAttentionTest, ScoreAndValueTilesMatchFloat64) {
             double want = o0[r * ldo + i], mag = std::fabs(want);
             for (int j = 0; j < n_keys; ++j) {
               want += static_cast<double>(s[r * lds + j]) * v[j * ldk + i];
-              mag += std::fabs(static_cast<double>(s[r * lds + j]) *
-                               v[j * ldk + i]);
+              mag += std::fabs(static_cast<double>(s[r * lds + j]) * v[j * ldk + i]);
             }
             EXPECT_NEAR(o[r * ldo + i], want, (n_keys + 2) * u * mag + 1e-30)
                 << "pv d=" << d << " rows=" << rows << " keys=" << n_keys;
@@ -223,11 +203,9 @@ TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
   const KernelTable &table = kernel_table(GetParam());
   for (int64_t n : {0, 1, 7, 8, 9, 100}) {
     std::vector<float> x = gaussian_row(n, 9 + static_cast<uint32_t>(n), 20.0f);
-    if (n > 2)
-      x[1] = -std::numeric_limits<float>::infinity(); // a masked key
+    if (n > 2) x[1] = -std::numeric_limits<float>::infinity();  // a masked key
     float m = -std::numeric_limits<float>::infinity();
-    for (float xi : x)
-      m = std::max(m, xi);
+    for (float xi : x) m = std::max(m, xi);
     std::vector<float> e(x);
     const float sum = table.exp_sum(e.data(), n, m);
     double want_sum = 0.0;
@@ -238,15 +216,13 @@ TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
       // - max (an absolute error of |x - max| 2^-24 in the argument is that
       // relative error in exp).
       const double arg = std::fabs(static_cast<double>(x[i]) - m);
-      const double rel = 4 * std::ldexp(1.0, -23) +
-                         std::ldexp(std::isinf(arg) ? 0.0 : arg, -23);
+      const double rel = 4 * std::ldexp(1.0, -23) + std::ldexp(std::isinf(arg) ? 0.0 : arg, -23);
       EXPECT_NEAR(e[i], want, rel * want + 1e-38) << "exp at " << x[i];
     }
     EXPECT_NEAR(sum, want_sum, (n + 4) * std::ldexp(want_sum, -23) + 1e-38);
     std::vector<uint16_t> h(n);
     std::vector<float> back(n), rounded(x);
-    for (int64_t i = 0; i < n; ++i)
-      h[i] = quant::fp32_to_fp16(x[i]);
+    for (int64_t i = 0; i < n; ++i) h[i] = quant::fp32_to_fp16(x[i]);
     table.f16_to_f32(h.data(), back.data(), n);
     table.round_f16(rounded.data(), n);
     for (int64_t i = 0; i < n; ++i) {
@@ -256,11 +232,8 @@ TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaAttentionTest,
-                         ::testing::ValuesIn(supported_isas()),
-                         [](const auto &info) {
-                           return std::string(isa_name(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaAttentionTest, ::testing::ValuesIn(supported_isas()),
+                         [](const auto &info) { return std::string(isa_name(info.param)); });
 
 TEST(IsaSelectTest, OverrideChoosesOrRefuses) {
   const char *old = std::getenv("KESTREL_FORCE_ISA");
@@ -286,5 +259,5 @@ TEST(IsaSelectTest, OverrideChoosesOrRefuses) {
   EXPECT_EQ(supported_isas().front(), Isa::kGeneric);
 }
 
-} // namespace
-} // namespace kestrel::backend
+}  // namespace
+}  // namespace kestrel::backend

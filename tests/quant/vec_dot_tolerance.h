@@ -19,8 +19,7 @@ using tensor::DType;
 // Byte offset of the f16 field that scales a block's minimum (Q4_1/Q5_1 `m`,
 // Q4_K/Q5_K `dmin`), or -1 for types without one.
 inline int min_field_offset(DType t) {
-  const bool has_min = t == DType::Q4_1 || t == DType::Q5_1 ||
-                       t == DType::Q4_K || t == DType::Q5_K;
+  const bool has_min = t == DType::Q4_1 || t == DType::Q5_1 || t == DType::Q4_K || t == DType::Q5_K;
   return has_min ? 2 : -1;
 }
 
@@ -55,40 +54,33 @@ inline double tolerance(DType type, int64_t n, const void *w, const void *a) {
     std::vector<unsigned char> copy(tensor::row_bytes(type, n));
     std::memcpy(copy.data(), w, copy.size());
     const size_t bs = tensor::traits(type).type_size;
-    for (size_t b = 0; b < copy.size(); b += bs)
-      std::memset(copy.data() + b + off, 0, 2);
+    for (size_t b = 0; b < copy.size(); b += bs) std::memset(copy.data() + b + off, 0, 2);
     pf = dequantize(type, copy.data(), n);
   }
   double m2 = 0.0, a2 = 0.0;
   for (int64_t i = 0; i < n; ++i) {
-    const double mi =
-        std::fabs(pf[i]) + std::fabs(static_cast<double>(wf[i]) - pf[i]);
+    const double mi = std::fabs(pf[i]) + std::fabs(static_cast<double>(wf[i]) - pf[i]);
     m2 += mi * mi;
     a2 += static_cast<double>(af[i]) * af[i];
   }
   const int64_t bsz = tensor::traits(type).block_size;
-  const double n_acc = bsz == 1 ? static_cast<double>(n) / 8 + 8
-                                : static_cast<double>(n / bsz) + 8;
+  const double n_acc = bsz == 1 ? static_cast<double>(n) / 8 + 8 : static_cast<double>(n / bsz) + 8;
   double tol = n_acc * u * std::sqrt(m2) * std::sqrt(a2);
   if (ops.vec_dot_type == DType::Q8_1) {
     for (int64_t b = 0; b < n / kQK8_1; ++b) {
       BlockQ8_1 ab;
-      std::memcpy(&ab, static_cast<const unsigned char *>(a) + b * sizeof ab,
-                  sizeof ab);
+      std::memcpy(&ab, static_cast<const unsigned char *>(a) + b * sizeof ab, sizeof ab);
       uint16_t m_bits;
       std::memcpy(&m_bits,
-                  static_cast<const unsigned char *>(w) +
-                      b * tensor::traits(type).type_size + 2,
+                  static_cast<const unsigned char *>(w) + b * tensor::traits(type).type_size + 2,
                   2);
       double sum_abs = 0.0;
-      for (int j = 0; j < kQK8_1; ++j)
-        sum_abs += std::fabs(af[b * kQK8_1 + j]);
+      for (int j = 0; j < kQK8_1; ++j) sum_abs += std::fabs(af[b * kQK8_1 + j]);
       tol += 1.01 * std::fabs(fp16_to_fp32(m_bits)) *
-             (std::ldexp(1.0, -11) * std::fabs(fp16_to_fp32(ab.s)) +
-              2 * u * sum_abs);
+             (std::ldexp(1.0, -11) * std::fabs(fp16_to_fp32(ab.s)) + 2 * u * sum_abs);
     }
   }
   return tol + 1e-30;
 }
 
-} // namespace kestrel::quant::testing
+}  // namespace kestrel::quant::testing

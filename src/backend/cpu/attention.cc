@@ -25,10 +25,10 @@
 namespace kestrel::backend {
 namespace {
 
-constexpr int kMaxRows = 16; // query rows per work item
-constexpr int kKeyTile = 64; // keys converted to F32 at a time
+constexpr int kMaxRows = 16;  // query rows per work item
+constexpr int kKeyTile = 64;  // keys converted to F32 at a time
 
-} // namespace
+}  // namespace
 
 void CpuOps::attention(const AttentionArgs &a) {
   const int group = a.n_head / a.n_head_kv;
@@ -51,8 +51,7 @@ void CpuOps::attention(const AttentionArgs &a) {
     int32_t lo = std::numeric_limits<int32_t>::max(), hi = 0;
     for (int64_t u = t; u < end; ++u) {
       const int32_t pos = a.positions[u];
-      lo = std::min(lo, a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1)
-                                     : 0);
+      lo = std::min(lo, a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1) : 0);
       hi = std::max(hi, pos);
     }
     max_span = std::max(max_span, hi - lo + 1);
@@ -65,11 +64,9 @@ void CpuOps::attention(const AttentionArgs &a) {
   // Per-thread scratch: Q and O rows, one F32 key/value tile, a score row per
   // query row. Grown to the largest need seen, then reused: no allocation in
   // steady state.
-  const int64_t per_thread =
-      2 * max_rows * d + kKeyTile * d + max_rows * int64_t{max_span};
+  const int64_t per_thread = 2 * max_rows * d + kKeyTile * d + max_rows * int64_t{max_span};
   const size_t need = static_cast<size_t>(pool_.size()) * per_thread;
-  if (attn_scratch_.size() < need)
-    attn_scratch_.resize(need);
+  if (attn_scratch_.size() < need) attn_scratch_.resize(need);
 
   const KernelTable &k = kernels_;
   const int64_t n_items = static_cast<int64_t>(items_.size());
@@ -77,8 +74,7 @@ void CpuOps::attention(const AttentionArgs &a) {
   // Items interleave over threads (item i to thread i mod n): later tokens see
   // more keys, so contiguous ranges would load the last thread most.
   pool_.parallel_for(n_threads, 1, [&](int64_t th0, int64_t th1, int thread) {
-    float *scratch =
-        attn_scratch_.data() + static_cast<size_t>(thread) * per_thread;
+    float *scratch = attn_scratch_.data() + static_cast<size_t>(thread) * per_thread;
     float *qs = scratch;
     float *os = qs + max_rows * d;
     float *tile = os + max_rows * d;
@@ -91,15 +87,13 @@ void CpuOps::attention(const AttentionArgs &a) {
         int32_t lo = std::numeric_limits<int32_t>::max(), hi = 0;
         for (int u = 0; u < item.nt; ++u) {
           const int32_t pos = a.positions[item.t0 + u];
-          lo = std::min(
-              lo, a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1) : 0);
+          lo = std::min(lo, a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1) : 0);
           hi = std::max(hi, pos);
         }
         const int64_t span = hi - lo + 1;
         auto kv_offset = [&](int32_t j) {
           const int64_t slot =
-              static_cast<int64_t>(seq.block_table[j / a.block_size]) *
-                  a.block_size +
+              static_cast<int64_t>(seq.block_table[j / a.block_size]) * a.block_size +
               j % a.block_size;
           return slot * kv_row + static_cast<int64_t>(item.hk) * d;
         };
@@ -112,36 +106,29 @@ void CpuOps::attention(const AttentionArgs &a) {
           k.round_f16(qs + r * d, d);
         }
         for (int32_t j0 = lo; j0 <= hi; j0 += kKeyTile) {
-          const int kt =
-              static_cast<int>(std::min<int64_t>(kKeyTile, hi - j0 + 1));
-          for (int j = 0; j < kt; ++j)
-            k.f16_to_f32(a.k_cache + kv_offset(j0 + j), tile + j * d, d);
+          const int kt = static_cast<int>(std::min<int64_t>(kKeyTile, hi - j0 + 1));
+          for (int j = 0; j < kt; ++j) k.f16_to_f32(a.k_cache + kv_offset(j0 + j), tile + j * d, d);
           k.scores(qs, d, rows, tile, d, kt, d, s + (j0 - lo), span);
         }
         for (int r = 0; r < rows; ++r) {
           const int32_t pos = a.positions[item.t0 + r / group];
-          const int32_t first =
-              a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1) : 0;
+          const int32_t first = a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1) : 0;
           float *sr = s + r * span;
           float m = -std::numeric_limits<float>::infinity();
           for (int64_t j = 0; j < span; ++j) {
             const int32_t key = lo + static_cast<int32_t>(j);
-            sr[j] = key >= first && key <= pos
-                        ? sr[j] * a.scale
-                        : -std::numeric_limits<float>::infinity();
+            sr[j] = key >= first && key <= pos ? sr[j] * a.scale
+                                               : -std::numeric_limits<float>::infinity();
             m = std::max(m, sr[j]);
           }
           const float inv = 1.0f / k.exp_sum(sr, span, m);
-          for (int64_t j = 0; j < span; ++j)
-            sr[j] *= inv;
+          for (int64_t j = 0; j < span; ++j) sr[j] *= inv;
           k.round_f16(sr, span);
         }
         std::fill_n(os, rows * d, 0.0f);
         for (int32_t j0 = lo; j0 <= hi; j0 += kKeyTile) {
-          const int kt =
-              static_cast<int>(std::min<int64_t>(kKeyTile, hi - j0 + 1));
-          for (int j = 0; j < kt; ++j)
-            k.f16_to_f32(a.v_cache + kv_offset(j0 + j), tile + j * d, d);
+          const int kt = static_cast<int>(std::min<int64_t>(kKeyTile, hi - j0 + 1));
+          for (int j = 0; j < kt; ++j) k.f16_to_f32(a.v_cache + kv_offset(j0 + j), tile + j * d, d);
           k.pv(s + (j0 - lo), span, rows, tile, d, kt, d, os, d);
         }
         for (int r = 0; r < rows; ++r) {
@@ -154,4 +141,4 @@ void CpuOps::attention(const AttentionArgs &a) {
   });
 }
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

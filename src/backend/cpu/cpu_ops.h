@@ -15,31 +15,28 @@
 namespace kestrel::backend {
 
 class CpuOps final : public Ops {
-public:
+ public:
   explicit CpuOps(ThreadPool &pool, Isa isa = select_isa());
 
   const char *name() const override { return name_.c_str(); }
   const KernelTable &kernels() const { return kernels_; }
-  void embed(const WeightMatrix &table, const int32_t *ids, int64_t n,
-             float scale, float *out) override;
-  void rms_norm(const float *x, const float *w, float *y, int64_t n_rows,
-                int64_t dim, float eps) override;
+  void embed(const WeightMatrix &table, const int32_t *ids, int64_t n, float scale,
+             float *out) override;
+  void rms_norm(const float *x, const float *w, float *y, int64_t n_rows, int64_t dim,
+                float eps) override;
   void matmul(const WeightMatrix &w, const float *x, int64_t n_rows, float *y,
               const float *bias) override;
-  void matmul_shared(const WeightMatrix *const *ws, int count, const float *x,
-                     int64_t n_rows, float *const *ys,
-                     const float *const *biases) override;
-  void rope(float *x, const int32_t *positions, int64_t n_tokens, int n_heads,
-            int head_dim, int n_rot, float freq_base, RopeStyle style) override;
-  void write_kv(const float *k, const float *v, const int32_t *slots,
-                int64_t n_tokens, int64_t row, uint16_t *k_cache,
-                uint16_t *v_cache) override;
+  void matmul_shared(const WeightMatrix *const *ws, int count, const float *x, int64_t n_rows,
+                     float *const *ys, const float *const *biases) override;
+  void rope(float *x, const int32_t *positions, int64_t n_tokens, int n_heads, int head_dim,
+            int n_rot, float freq_base, RopeStyle style) override;
+  void write_kv(const float *k, const float *v, const int32_t *slots, int64_t n_tokens, int64_t row,
+                uint16_t *k_cache, uint16_t *v_cache) override;
   void attention(const AttentionArgs &args) override;
-  void glu(const float *gate, const float *up, float *out, int64_t n,
-           Activation act) override;
+  void glu(const float *gate, const float *up, float *out, int64_t n, Activation act) override;
   void add(float *x, const float *y, int64_t n) override;
 
-private:
+ private:
   ThreadPool &pool_;
   const KernelTable &kernels_;
   std::string name_;
@@ -50,9 +47,9 @@ private:
   // Attention work items and per-thread tiles (attention.cc), grown to the
   // largest need seen.
   struct AttentionItem {
-    int64_t t0; // first token (batch index)
-    int32_t nt; // consecutive tokens of one sequence
-    int32_t hk; // KV head
+    int64_t t0;  // first token (batch index)
+    int32_t nt;  // consecutive tokens of one sequence
+    int32_t hk;  // KV head
   };
   std::vector<AttentionItem> items_;
   std::vector<float> attn_scratch_;
@@ -61,4 +58,4 @@ private:
 // F16 -> F32 through a 65536-entry table (built once); exact.
 float f16_to_f32_fast(uint16_t h);
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

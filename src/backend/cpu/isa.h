@@ -23,4 +23,4 @@ std::vector<Isa> supported_isas();
 // else the best supported ISA that has kernels.
 Isa select_isa();
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

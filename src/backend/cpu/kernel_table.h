@@ -19,20 +19,17 @@ namespace kestrel::backend {
 // rows a_stride bytes apart (its vec_dot_type), n_in elements each. Each weight
 // row is loaded once per call whatever n_a is, so callers pass as many
 // activation rows as fit the cache.
-using MatTileFn = void (*)(int64_t n_in, const void *w, size_t w_stride,
-                           int64_t n_w, const void *a, size_t a_stride,
-                           int64_t n_a, float *y, int64_t ldy);
+using MatTileFn = void (*)(int64_t n_in, const void *w, size_t w_stride, int64_t n_w, const void *a,
+                           size_t a_stride, int64_t n_a, float *y, int64_t ldy);
 
 // Attention pieces (attention.cc tiles the KV cache and calls these on F32
 // copies of key/value tiles; the cache itself is F16). scores: s[r * lds + j] =
 // dot(q row r, k row j), r < rows, j < n_keys, rows of d floats.
-using ScoresFn = void (*)(const float *q, int64_t ldq, int rows, const float *k,
-                          int64_t ldk, int n_keys, int64_t d, float *s,
-                          int64_t lds);
+using ScoresFn = void (*)(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk,
+                          int n_keys, int64_t d, float *s, int64_t lds);
 // pv: o[r * ldo + i] += sum_j p[r * ldp + j] * v[j * ldv + i], i < d.
-using PvFn = void (*)(const float *p, int64_t ldp, int rows, const float *v,
-                      int64_t ldv, int n_keys, int64_t d, float *o,
-                      int64_t ldo);
+using PvFn = void (*)(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv,
+                      int n_keys, int64_t d, float *o, int64_t ldo);
 // x[i] = exp(x[i] - max) for i < n; returns the sum of the results.
 using ExpSumFn = float (*)(float *x, int64_t n, float max);
 // F16 <-> F32 rows: y = float(x); and x = float(half(x)) (round to F16 in
@@ -41,11 +38,10 @@ using F16ToF32Fn = void (*)(const uint16_t *x, float *y, int64_t n);
 using RoundF16Fn = void (*)(float *x, int64_t n);
 
 struct KernelTable {
-  static constexpr size_t kMaxTypes = 64; // GGUF type ids are below this
+  static constexpr size_t kMaxTypes = 64;  // GGUF type ids are below this
 
   Isa isa = Isa::kGeneric;
-  std::array<quant::TypeOps, kMaxTypes>
-      types{}; // .vec_dot == nullptr: not a weight type
+  std::array<quant::TypeOps, kMaxTypes> types{};  // .vec_dot == nullptr: not a weight type
   std::array<MatTileFn, kMaxTypes> mat_tile{};
   ScoresFn scores = nullptr;
   PvFn pv = nullptr;
@@ -66,4 +62,4 @@ const KernelTable &kernel_table(Isa isa);
 void install_avx2_kernels(KernelTable &table);
 void install_neon_kernels(KernelTable &table);
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

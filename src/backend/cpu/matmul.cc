@@ -14,34 +14,30 @@
 namespace kestrel::backend {
 namespace {
 
-constexpr int64_t kWeightChunk =
-    16; // weight rows per tile call (and per thread-split grain)
-constexpr int64_t kRowPanel = 64; // activation rows per tile call
-constexpr int kMaxShared = 4;     // matrices per matmul_shared call
+constexpr int64_t kWeightChunk = 16;  // weight rows per tile call (and per thread-split grain)
+constexpr int64_t kRowPanel = 64;     // activation rows per tile call
+constexpr int kMaxShared = 4;         // matrices per matmul_shared call
 
-} // namespace
+}  // namespace
 
-void CpuOps::matmul(const WeightMatrix &w, const float *x, int64_t n_rows,
-                    float *y, const float *bias) {
+void CpuOps::matmul(const WeightMatrix &w, const float *x, int64_t n_rows, float *y,
+                    const float *bias) {
   const WeightMatrix *ws[] = {&w};
   float *ys[] = {y};
   const float *bs[] = {bias};
   matmul_shared(ws, 1, x, n_rows, ys, bs);
 }
 
-void CpuOps::matmul_shared(const WeightMatrix *const *ws, int count,
-                           const float *x, int64_t n_rows, float *const *ys,
-                           const float *const *biases) {
-  KESTREL_CHECK(count >= 1 && count <= kMaxShared, "matmul_shared: ", count,
-                " matrices");
+void CpuOps::matmul_shared(const WeightMatrix *const *ws, int count, const float *x, int64_t n_rows,
+                           float *const *ys, const float *const *biases) {
+  KESTREL_CHECK(count >= 1 && count <= kMaxShared, "matmul_shared: ", count, " matrices");
   const int64_t n_in = ws[0]->n_in;
   struct Part {
     const WeightMatrix *w;
     MatTileFn tile;
-    size_t
-        act_offset; // where this matrix's activation rows start in act_scratch_
+    size_t act_offset;  // where this matrix's activation rows start in act_scratch_
     size_t act_row;
-    int64_t first; // index of its first row among all rows of the call
+    int64_t first;  // index of its first row among all rows of the call
   };
   Part parts[kMaxShared];
   tensor::DType act_types[kMaxShared];
@@ -51,23 +47,19 @@ void CpuOps::matmul_shared(const WeightMatrix *const *ws, int count,
   int64_t total_rows = 0;
   for (int i = 0; i < count; ++i) {
     const WeightMatrix &w = *ws[i];
-    KESTREL_CHECK(w.n_in == n_in, "matmul_shared: inputs of ", w.n_in, " and ",
-                  n_in);
+    KESTREL_CHECK(w.n_in == n_in, "matmul_shared: inputs of ", w.n_in, " and ", n_in);
     const tensor::DType at = kernels_.ops(w.type).vec_dot_type;
     int a = 0;
-    while (a < n_act && act_types[a] != at)
-      ++a;
+    while (a < n_act && act_types[a] != at) ++a;
     if (a == n_act) {
       act_types[n_act] = at;
       act_offsets[n_act++] = act_bytes;
       act_bytes += tensor::row_bytes(at, n_in) * n_rows;
     }
-    parts[i] = {&w, kernels_.tile(w.type), act_offsets[a],
-                tensor::row_bytes(at, n_in), total_rows};
+    parts[i] = {&w, kernels_.tile(w.type), act_offsets[a], tensor::row_bytes(at, n_in), total_rows};
     total_rows += w.n_out;
   }
-  if (act_scratch_.size() < act_bytes)
-    act_scratch_.resize(act_bytes);
+  if (act_scratch_.size() < act_bytes) act_scratch_.resize(act_bytes);
   uint8_t *act = act_scratch_.data();
 
   pool_.parallel_for(n_rows, 4, [&](int64_t r0, int64_t r1, int) {
@@ -80,36 +72,32 @@ void CpuOps::matmul_shared(const WeightMatrix *const *ws, int count,
     }
   });
 
-  pool_.parallel_for(
-      total_rows, kWeightChunk, [&](int64_t g0, int64_t g1, int) {
-        for (int i = 0; i < count; ++i) {
-          const Part &p = parts[i];
-          const int64_t n_out = p.w->n_out;
-          // This thread's rows of matrix i, in its own row numbers.
-          const int64_t o0 = std::max<int64_t>(g0 - p.first, 0);
-          const int64_t o1 = std::min<int64_t>(g1 - p.first, n_out);
-          if (o0 >= o1)
-            continue;
-          const auto *wbase = static_cast<const uint8_t *>(p.w->data);
-          float *y = ys[i];
-          for (int64_t r0 = 0; r0 < n_rows; r0 += kRowPanel) {
-            const int64_t nr = std::min(kRowPanel, n_rows - r0);
-            for (int64_t o = o0; o < o1; o += kWeightChunk) {
-              const int64_t nw = std::min(kWeightChunk, o1 - o);
-              p.tile(n_in, wbase + o * p.w->row_bytes, p.w->row_bytes, nw,
-                     act + p.act_offset + r0 * p.act_row, p.act_row, nr,
-                     y + r0 * n_out + o, n_out);
-            }
-          }
-          const float *bias = biases != nullptr ? biases[i] : nullptr;
-          if (bias != nullptr) {
-            for (int64_t r = 0; r < n_rows; ++r) {
-              for (int64_t o = o0; o < o1; ++o)
-                y[r * n_out + o] += bias[o];
-            }
-          }
+  pool_.parallel_for(total_rows, kWeightChunk, [&](int64_t g0, int64_t g1, int) {
+    for (int i = 0; i < count; ++i) {
+      const Part &p = parts[i];
+      const int64_t n_out = p.w->n_out;
+      // This thread's rows of matrix i, in its own row numbers.
+      const int64_t o0 = std::max<int64_t>(g0 - p.first, 0);
+      const int64_t o1 = std::min<int64_t>(g1 - p.first, n_out);
+      if (o0 >= o1) continue;
+      const auto *wbase = static_cast<const uint8_t *>(p.w->data);
+      float *y = ys[i];
+      for (int64_t r0 = 0; r0 < n_rows; r0 += kRowPanel) {
+        const int64_t nr = std::min(kRowPanel, n_rows - r0);
+        for (int64_t o = o0; o < o1; o += kWeightChunk) {
+          const int64_t nw = std::min(kWeightChunk, o1 - o);
+          p.tile(n_in, wbase + o * p.w->row_bytes, p.w->row_bytes, nw,
+                 act + p.act_offset + r0 * p.act_row, p.act_row, nr, y + r0 * n_out + o, n_out);
         }
-      });
+      }
+      const float *bias = biases != nullptr ? biases[i] : nullptr;
+      if (bias != nullptr) {
+        for (int64_t r = 0; r < n_rows; ++r) {
+          for (int64_t o = o0; o < o1; ++o) y[r * n_out + o] += bias[o];
+        }
+      }
+    }
+  });
 }
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

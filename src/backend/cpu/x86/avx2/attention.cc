@@ -15,21 +15,19 @@ inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   const __m256 ab = _mm256_hadd_ps(a, b);
   const __m256 cd = _mm256_hadd_ps(c, d);
   const __m256 abcd = _mm256_hadd_ps(ab, cd);
-  return _mm_add_ps(_mm256_castps256_ps128(abcd),
-                    _mm256_extractf128_ps(abcd, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
 }
 
 float dot_tail(const float *q, const float *k, int64_t from, int64_t d) {
   float sum = 0.0f;
-  for (int64_t i = from; i < d; ++i)
-    sum += q[i] * k[i];
+  for (int64_t i = from; i < d; ++i) sum += q[i] * k[i];
   return sum;
 }
 
 // Two query rows x four keys per step: 8 accumulators, 6 loads per 8
 // multiply-adds.
-void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk,
-            int n_keys, int64_t d, float *s, int64_t lds) {
+void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk, int n_keys,
+            int64_t d, float *s, int64_t lds) {
   const int64_t d8 = d / 8 * 8;
   int r = 0;
   for (; r < rows; r += 2) {
@@ -41,8 +39,7 @@ void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk,
       const float *k0 = k + j * ldk;
       __m256 a[2][4];
       for (auto &row : a) {
-        for (auto &v : row)
-          v = _mm256_setzero_ps();
+        for (auto &v : row) v = _mm256_setzero_ps();
       }
       for (int64_t i = 0; i < d8; i += 8) {
         const __m256 x0 = _mm256_loadu_ps(q0 + i);
@@ -68,8 +65,7 @@ void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk,
         const float *qt = t == 0 ? q0 : q1;
         __m256 acc = _mm256_setzero_ps();
         for (int64_t i = 0; i < d8; i += 8) {
-          acc = _mm256_fmadd_ps(_mm256_loadu_ps(qt + i),
-                                _mm256_loadu_ps(kj + i), acc);
+          acc = _mm256_fmadd_ps(_mm256_loadu_ps(qt + i), _mm256_loadu_ps(kj + i), acc);
         }
         s[(r + t) * lds + j] = avx2::hsum(acc) + dot_tail(qt, kj, d8, d);
       }
@@ -79,8 +75,8 @@ void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk,
 
 // Up to four rows x 16 output dims per pass: each value vector is loaded once
 // for four rows.
-void pv(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv,
-        int n_keys, int64_t d, float *o, int64_t ldo) {
+void pv(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv, int n_keys, int64_t d,
+        float *o, int64_t ldo) {
   const int64_t d16 = d / 16 * 16;
   for (int r0 = 0; r0 < rows; r0 += 4) {
     const int nr = rows - r0 < 4 ? rows - r0 : 4;
@@ -106,8 +102,7 @@ void pv(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv,
     }
     for (int r = r0; r < r0 + nr; ++r) {
       for (int j = 0; j < n_keys; ++j) {
-        for (int64_t i = d16; i < d; ++i)
-          o[r * ldo + i] += p[r * ldp + j] * v[j * ldv + i];
+        for (int64_t i = d16; i < d; ++i) o[r * ldo + i] += p[r * ldp + j] * v[j * ldv + i];
       }
     }
   }
@@ -120,9 +115,8 @@ void pv(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv,
 inline __m256 exp_nonpositive(__m256 x) {
   const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
   x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
-  const __m256 n =
-      _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 f = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
   f = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), f);
   __m256 y = _mm256_set1_ps(1.9875691500e-4f);
@@ -131,10 +125,9 @@ inline __m256 exp_nonpositive(__m256 x) {
   y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(4.1665795894e-2f));
   y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(1.6666665459e-1f));
   y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(5.0000001201e-1f));
-  y = _mm256_fmadd_ps(y, _mm256_mul_ps(f, f),
-                      _mm256_add_ps(f, _mm256_set1_ps(1.0f)));
-  const __m256i pow2 = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  y = _mm256_fmadd_ps(y, _mm256_mul_ps(f, f), _mm256_add_ps(f, _mm256_set1_ps(1.0f)));
+  const __m256i pow2 =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   y = _mm256_mul_ps(y, _mm256_castsi256_ps(pow2));
   return _mm256_andnot_ps(underflow, y);
 }
@@ -159,25 +152,22 @@ float exp_sum(float *x, int64_t n, float max) {
 void f16_to_f32(const uint16_t *x, float *y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(
-                                reinterpret_cast<const __m128i *>(x + i))));
+    _mm256_storeu_ps(y + i,
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x + i))));
   }
-  for (; i < n; ++i)
-    y[i] = _cvtsh_ss(x[i]);
+  for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
 }
 
 void round_f16(float *x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m128i h =
-        _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
     _mm256_storeu_ps(x + i, _mm256_cvtph_ps(h));
   }
-  for (; i < n; ++i)
-    x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
 }
 
-} // namespace
+}  // namespace
 
 void install_avx2_attention(KernelTable &t) {
   t.scores = scores;
@@ -187,4 +177,4 @@ void install_avx2_attention(KernelTable &t) {
   t.round_f16 = round_f16;
 }
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

@@ -21,7 +21,8 @@ struct Block32 {
 
 // Traits: kWBytes, kAct (Q8_0 or Q8_1 activation layout), kHasMin, load(block)
 // -> Block32.
-template <class T> struct Block32Kernel {
+template <class T>
+struct Block32Kernel {
   static constexpr int kMaxNW = 2;
   static constexpr int kMaxNA = 3;
   // Q8_0: [d f16][32 x i8]; Q8_1: [d f16][s f16][32 x i8].
@@ -29,8 +30,8 @@ template <class T> struct Block32Kernel {
   static constexpr size_t kAQs = T::kHasMin ? 4 : 2;
 
   template <int NW, int NA>
-  static void run(int64_t n_in, const uint8_t *w, size_t w_stride,
-                  const uint8_t *a, size_t a_stride, float *y, int64_t ldy) {
+  static void run(int64_t n_in, const uint8_t *w, size_t w_stride, const uint8_t *a,
+                  size_t a_stride, float *y, int64_t ldy) {
     const int64_t nb = n_in / 32;
     __m256 acc[NW][NA];
     float acc_min[NW][NA];
@@ -42,12 +43,10 @@ template <class T> struct Block32Kernel {
     }
     for (int64_t b = 0; b < nb; ++b) {
       Block32 wb[NW];
-      for (int i = 0; i < NW; ++i)
-        wb[i] = T::load(w + i * w_stride + b * T::kWBytes);
+      for (int i = 0; i < NW; ++i) wb[i] = T::load(w + i * w_stride + b * T::kWBytes);
       for (int r = 0; r < NA; ++r) {
         const uint8_t *ab = a + r * a_stride + b * kABytes;
-        const __m256i aq =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ab + kAQs));
+        const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ab + kAQs));
         const float da = f16(load_u16(ab));
         for (int i = 0; i < NW; ++i) {
           __m256i isum;
@@ -57,14 +56,13 @@ template <class T> struct Block32Kernel {
           } else {
             isum = dot_u8_s8(wb[i].abs, _mm256_sign_epi8(aq, wb[i].q));
           }
-          acc[i][r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
-                                      _mm256_set1_ps(wb[i].d * da), acc[i][r]);
+          acc[i][r] =
+              _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(wb[i].d * da), acc[i][r]);
         }
       }
     }
     for (int i = 0; i < NW; ++i) {
-      for (int r = 0; r < NA; ++r)
-        y[r * ldy + i] = hsum(acc[i][r]) + acc_min[i][r];
+      for (int r = 0; r < NA; ++r) y[r * ldy + i] = hsum(acc[i][r]) + acc_min[i][r];
     }
   }
 };
@@ -105,11 +103,9 @@ struct Q5_0Traits {
   static Block32 load(const uint8_t *p) {
     uint32_t qh;
     std::memcpy(&qh, p + 2, sizeof qh);
-    const __m256i hi =
-        _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
     Block32 b;
-    b.q = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles_16(p + 6), hi),
-                          _mm256_set1_epi8(16));
+    b.q = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles_16(p + 6), hi), _mm256_set1_epi8(16));
     b.abs = _mm256_sign_epi8(b.q, b.q);
     b.d = f16(load_u16(p));
     b.m = 0.0f;
@@ -124,8 +120,7 @@ struct Q5_1Traits {
   static Block32 load(const uint8_t *p) {
     uint32_t qh;
     std::memcpy(&qh, p + 4, sizeof qh);
-    const __m256i hi =
-        _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
     Block32 b;
     b.q = _mm256_or_si256(unpack_nibbles_16(p + 8), hi);
     b.abs = b.q;
@@ -149,4 +144,4 @@ struct Q8_0Traits {
   }
 };
 
-} // namespace kestrel::backend::avx2
+}  // namespace kestrel::backend::avx2

@@ -7,33 +7,35 @@
 
 namespace kestrel::backend {
 
-void install_avx2_attention(KernelTable &t);  // attention.cc
-void install_avx2_quantizers(KernelTable &t); // quantize.cc
+void install_avx2_attention(KernelTable &t);   // attention.cc
+void install_avx2_quantizers(KernelTable &t);  // quantize.cc
 
 namespace {
 
 using tensor::DType;
 
 template <class K>
-void tile(int64_t n_in, const void *w, size_t w_stride, int64_t n_w,
-          const void *a, size_t a_stride, int64_t n_a, float *y, int64_t ldy) {
+void tile(int64_t n_in, const void *w, size_t w_stride, int64_t n_w, const void *a, size_t a_stride,
+          int64_t n_a, float *y, int64_t ldy) {
   avx2::run_tiles<K>(n_in, static_cast<const uint8_t *>(w), w_stride, n_w,
                      static_cast<const uint8_t *>(a), a_stride, n_a, y, ldy);
 }
 
-template <class K> float vec_dot(int64_t n, const void *w, const void *a) {
+template <class K>
+float vec_dot(int64_t n, const void *w, const void *a) {
   float y;
-  K::template run<1, 1>(n, static_cast<const uint8_t *>(w), 0,
-                        static_cast<const uint8_t *>(a), 0, &y, 1);
+  K::template run<1, 1>(n, static_cast<const uint8_t *>(w), 0, static_cast<const uint8_t *>(a), 0,
+                        &y, 1);
   return y;
 }
 
-template <class K> void install(KernelTable &t, DType type) {
+template <class K>
+void install(KernelTable &t, DType type) {
   t.mat_tile[static_cast<size_t>(type)] = &tile<K>;
   t.types[static_cast<size_t>(type)].vec_dot = &vec_dot<K>;
 }
 
-} // namespace
+}  // namespace
 
 void install_avx2_kernels(KernelTable &t) {
   install<avx2::Block32Kernel<avx2::Q4_0Traits>>(t, DType::Q4_0);
@@ -47,4 +49,4 @@ void install_avx2_kernels(KernelTable &t) {
   install_avx2_quantizers(t);
 }
 
-} // namespace kestrel::backend
+}  // namespace kestrel::backend

@@ -42,13 +42,10 @@ inline __m256i unpack_nibbles_16(const uint8_t *p) {
 
 // 32 bits -> 32 bytes, byte j = 0xff where bit j is set.
 inline __m256i bits_to_bytes(uint32_t bits) {
-  const __m256i shuffle =
-      _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
-                         0x0202020202020202, 0x0303030303030303);
-  __m256i v =
-      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuffle);
-  const __m256i bit =
-      _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  const __m256i shuffle = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                             0x0202020202020202, 0x0303030303030303);
+  __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), shuffle);
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
   v = _mm256_and_si256(v, bit);
   return _mm256_cmpeq_epi8(v, bit);
 }
@@ -67,21 +64,18 @@ inline __m256i dot_s8_s8(__m256i x, __m256i y) {
 // NA>; K::kMaxNW x K::kMaxNA is the register-blocked shape (a few accumulators
 // short of the 16 registers).
 template <class K>
-void run_tiles(int64_t n_in, const uint8_t *w, size_t w_stride, int64_t n_w,
-               const uint8_t *a, size_t a_stride, int64_t n_a, float *y,
-               int64_t ldy) {
+void run_tiles(int64_t n_in, const uint8_t *w, size_t w_stride, int64_t n_w, const uint8_t *a,
+               size_t a_stride, int64_t n_a, float *y, int64_t ldy) {
   int64_t r = 0;
   for (; r + K::kMaxNA <= n_a; r += K::kMaxNA) {
     int64_t o = 0;
     for (; o + K::kMaxNW <= n_w; o += K::kMaxNW) {
-      K::template run<K::kMaxNW, K::kMaxNA>(n_in, w + o * w_stride, w_stride,
-                                            a + r * a_stride, a_stride,
-                                            y + r * ldy + o, ldy);
+      K::template run<K::kMaxNW, K::kMaxNA>(n_in, w + o * w_stride, w_stride, a + r * a_stride,
+                                            a_stride, y + r * ldy + o, ldy);
     }
     for (; o < n_w; ++o) {
-      K::template run<1, K::kMaxNA>(n_in, w + o * w_stride, w_stride,
-                                    a + r * a_stride, a_stride, y + r * ldy + o,
-                                    ldy);
+      K::template run<1, K::kMaxNA>(n_in, w + o * w_stride, w_stride, a + r * a_stride, a_stride,
+                                    y + r * ldy + o, ldy);
     }
   }
   // Leftover activation rows (all of them in decode): tall weight tiles of one
@@ -89,14 +83,14 @@ void run_tiles(int64_t n_in, const uint8_t *w, size_t w_stride, int64_t n_w,
   for (; r < n_a; ++r) {
     int64_t o = 0;
     for (; o + 4 <= n_w; o += 4) {
-      K::template run<4, 1>(n_in, w + o * w_stride, w_stride, a + r * a_stride,
-                            a_stride, y + r * ldy + o, ldy);
+      K::template run<4, 1>(n_in, w + o * w_stride, w_stride, a + r * a_stride, a_stride,
+                            y + r * ldy + o, ldy);
     }
     for (; o < n_w; ++o) {
-      K::template run<1, 1>(n_in, w + o * w_stride, w_stride, a + r * a_stride,
-                            a_stride, y + r * ldy + o, ldy);
+      K::template run<1, 1>(n_in, w + o * w_stride, w_stride, a + r * a_stride, a_stride,
+                            y + r * ldy + o, ldy);
     }
   }
 }
 
-} // namespace kestrel::backend::avx2
+}  // namespace kestrel::backend::avx2
