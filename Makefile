@@ -17,6 +17,7 @@ test: deps models build build-asan build-fuzz
 	ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -R '^(Gguf|Malformed)'
 	bash scripts/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 	$(MAKE) cuda-test
+	$(MAKE) neon-test
 
 deps:
 	bash scripts/install_deps.sh
@@ -55,3 +56,8 @@ cuda-test:
 	else \
 	  echo "cuda-test: no CUDA toolkit (nvcc) found: the CUDA backend was not built or tested"; \
 	fi
+
+# Arm: cross-built kernel tests under qemu-user (scripts/test_neon.sh).
+.PHONY: neon-test
+neon-test: deps
+	JOBS=$(JOBS) bash scripts/test_neon.sh $(BUILD)-aarch64

@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git python3 python3-pip libpcre2-dev libcli11-dev
   nlohmann-json3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang
   libclang-rt-14-dev)
+# Arm kernels: cross compiler and qemu-user to run their tests (scripts/test_neon.sh).
+packages+=(g++-aarch64-linux-gnu qemu-user googletest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
