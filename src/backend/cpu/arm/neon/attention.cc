@@ -42,8 +42,8 @@ void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, 
       for (int t = 0; t < (two ? 2 : 1); ++t) {
         const float* qt = t == 0 ? q0 : q1;
         // Lane c of the pairwise sums is the total of a[t][c].
-        const float32x4_t sums = vpaddq_f32(vpaddq_f32(a[t][0], a[t][1]),
-                                            vpaddq_f32(a[t][2], a[t][3]));
+        const float32x4_t sums =
+            vpaddq_f32(vpaddq_f32(a[t][0], a[t][1]), vpaddq_f32(a[t][2], a[t][3]));
         float out[4];
         vst1q_f32(out, sums);
         for (int c = 0; c < 4; ++c) {
@@ -56,7 +56,8 @@ void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, 
       for (int t = 0; t < (two ? 2 : 1); ++t) {
         const float* qt = t == 0 ? q0 : q1;
         float32x4_t acc = vdupq_n_f32(0.0f);
-        for (int64_t i = 0; i < d4; i += 4) acc = vfmaq_f32(acc, vld1q_f32(qt + i), vld1q_f32(kj + i));
+        for (int64_t i = 0; i < d4; i += 4)
+          acc = vfmaq_f32(acc, vld1q_f32(qt + i), vld1q_f32(kj + i));
         s[(r + t) * lds + j] = vaddvq_f32(acc) + dot_tail(qt, kj, d4, d);
       }
     }
@@ -64,8 +65,8 @@ void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, 
 }
 
 // Up to four rows x 16 output dims per pass: each value vector is loaded once for four rows.
-void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys,
-        int64_t d, float* o, int64_t ldo) {
+void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys, int64_t d,
+        float* o, int64_t ldo) {
   const int64_t d16 = d / 16 * 16;
   for (int r0 = 0; r0 < rows; r0 += 4) {
     const int nr = rows - r0 < 4 ? rows - r0 : 4;

@@ -123,8 +123,7 @@ struct Block32Kernel {
         const int8x16_t a_hi = load_s8(ab + kAQs + 16);
         const float da = f16(ab);
         for (int i = 0; i < NW; ++i) {
-          const int32x4_t isum =
-              Dot::dot(Dot::dot(vdupq_n_s32(0), wb[i].lo, a_lo), wb[i].hi, a_hi);
+          const int32x4_t isum = Dot::dot(Dot::dot(vdupq_n_s32(0), wb[i].lo, a_lo), wb[i].hi, a_hi);
           acc[i][r] = vfmaq_n_f32(acc[i][r], vcvtq_f32_s32(isum), wb[i].d * da);
           if constexpr (T::kHasMin) acc_min[i][r] += wb[i].m * f16(ab + 2);
         }

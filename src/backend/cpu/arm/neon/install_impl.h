@@ -10,17 +10,17 @@
 namespace kestrel::backend::neon {
 
 template <class K>
-void tile(int64_t n_in, const void* w, size_t w_stride, int64_t n_w, const void* a,
-          size_t a_stride, int64_t n_a, float* y, int64_t ldy) {
-  run_tiles<K>(n_in, static_cast<const uint8_t*>(w), w_stride, n_w,
-               static_cast<const uint8_t*>(a), a_stride, n_a, y, ldy);
+void tile(int64_t n_in, const void* w, size_t w_stride, int64_t n_w, const void* a, size_t a_stride,
+          int64_t n_a, float* y, int64_t ldy) {
+  run_tiles<K>(n_in, static_cast<const uint8_t*>(w), w_stride, n_w, static_cast<const uint8_t*>(a),
+               a_stride, n_a, y, ldy);
 }
 
 template <class K>
 float vec_dot(int64_t n, const void* w, const void* a) {
   float y;
-  K::template run<1, 1>(n, static_cast<const uint8_t*>(w), 0, static_cast<const uint8_t*>(a), 0,
-                        &y, 1);
+  K::template run<1, 1>(n, static_cast<const uint8_t*>(w), 0, static_cast<const uint8_t*>(a), 0, &y,
+                        1);
   return y;
 }
 

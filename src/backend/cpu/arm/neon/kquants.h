@@ -151,8 +151,8 @@ struct Q6KKernel {
             }
             const int sub = 8 * h + 2 * k + part;
             for (int r = 0; r < NA; ++r) {
-              const int8x16_t av = load_s8(a + r * a_stride + b * kQ8KBytes + 4 + 128 * h +
-                                           32 * k + 16 * part);
+              const int8x16_t av =
+                  load_s8(a + r * a_stride + b * kQ8KBytes + 4 + 128 * h + 32 * k + 16 * part);
               for (int i = 0; i < NW; ++i) {
                 const int32_t sc = static_cast<int8_t>(wp[i][192 + sub]);
                 isum[i][r] = vmlaq_n_s32(isum[i][r], Dot::dot(zero, q[i], av), sc);
