@@ -86,34 +86,36 @@ TEST_P(IsaKernelTest, MatrixTileMatchesFloat64OracleForEveryShape) {
   const quant::TypeOps &ops = table.ops(type);
   const MatTileFn tile = table.tile(type);
   const int64_t bsz = tensor::traits(type).block_size;
-  const int64_t n = bsz == 1 ? 75 : 3 * bsz;
-  const size_t w_row = tensor::row_bytes(type, n);
-  const size_t a_row = tensor::row_bytes(ops.vec_dot_type, n);
-  for (int64_t n_w : {1, 2, 3, 4, 5, 7, 16}) {
-    for (int64_t n_a : {1, 2, 3, 4, 5, 8, 9}) {
-      // Rows stored at an odd offset to catch any alignment assumption.
-      OffsetBuffer w(w_row * n_w, 1), a(a_row * n_a, 3);
-      for (int64_t o = 0; o < n_w; ++o) {
-        const auto q = weight_row(type, n, 100 + static_cast<uint32_t>(o));
-        std::memcpy(w.data() + o * w_row, q.data(), w_row);
-      }
-      for (int64_t r = 0; r < n_a; ++r) {
-        const auto x = gaussian_row(n, 200 + static_cast<uint32_t>(r), 2.0f);
-        table.ops(ops.vec_dot_type).quantize_row(x.data(), a.data() + r * a_row, n);
-      }
-      const int64_t ldy = n_w + 3;
-      std::vector<float> y(n_a * ldy, -1.0f);
-      tile(n, w.data(), w_row, n_w, a.data(), a_row, n_a, y.data(), ldy);
-      for (int64_t r = 0; r < n_a; ++r) {
+  // 3 and 19 blocks: below and above the 8-block groups some kernels take at a time.
+  for (const int64_t n : {bsz == 1 ? 75 : 3 * bsz, bsz == 1 ? 300 : 19 * bsz}) {
+    const size_t w_row = tensor::row_bytes(type, n);
+    const size_t a_row = tensor::row_bytes(ops.vec_dot_type, n);
+    for (int64_t n_w : {1, 2, 3, 4, 5, 7, 16}) {
+      for (int64_t n_a : {1, 2, 3, 4, 5, 8, 9}) {
+        // Rows stored at an odd offset to catch any alignment assumption.
+        OffsetBuffer w(w_row * n_w, 1), a(a_row * n_a, 3);
         for (int64_t o = 0; o < n_w; ++o) {
-          const unsigned char *wr = w.data() + o * w_row;
-          const unsigned char *ar = a.data() + r * a_row;
-          EXPECT_NEAR(y[r * ldy + o], quant::vec_dot_f64(type, n, wr, ar),
-                      tolerance(type, n, wr, ar))
-              << isa_name(isa) << " " << tensor::dtype_name(type) << " tile " << n_w << "x" << n_a
-              << " at " << o << "," << r;
+          const auto q = weight_row(type, n, 100 + static_cast<uint32_t>(o));
+          std::memcpy(w.data() + o * w_row, q.data(), w_row);
         }
-        for (int64_t o = n_w; o < ldy; ++o) EXPECT_EQ(y[r * ldy + o], -1.0f) << "wrote past n_w";
+        for (int64_t r = 0; r < n_a; ++r) {
+          const auto x = gaussian_row(n, 200 + static_cast<uint32_t>(r), 2.0f);
+          table.ops(ops.vec_dot_type).quantize_row(x.data(), a.data() + r * a_row, n);
+        }
+        const int64_t ldy = n_w + 3;
+        std::vector<float> y(n_a * ldy, -1.0f);
+        tile(n, w.data(), w_row, n_w, a.data(), a_row, n_a, y.data(), ldy);
+        for (int64_t r = 0; r < n_a; ++r) {
+          for (int64_t o = 0; o < n_w; ++o) {
+            const unsigned char *wr = w.data() + o * w_row;
+            const unsigned char *ar = a.data() + r * a_row;
+            EXPECT_NEAR(y[r * ldy + o], quant::vec_dot_f64(type, n, wr, ar),
+                        tolerance(type, n, wr, ar))
+                << isa_name(isa) << " " << tensor::dtype_name(type) << " tile " << n_w << "x" << n_a
+                << " at " << o << "," << r;
+          }
+          for (int64_t o = n_w; o < ldy; ++o) EXPECT_EQ(y[r * ldy + o], -1.0f) << "wrote past n_w";
+        }
       }
     }
   }
