@@ -51,7 +51,7 @@ cuda-test:
 	@if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then \
 	  export PATH="$$PATH:/usr/local/cuda/bin" && \
 	  cmake -S . -B $(CUDA_BUILD) -DCMAKE_BUILD_TYPE=Release -DKESTREL_CUDA=ON && \
-	  cmake --build $(CUDA_BUILD) -j $(JOBS) --target cuda_tests cuda_probe cuda_model_bench && \
+	  cmake --build $(CUDA_BUILD) -j $(JOBS) --target cuda_tests cuda_host_tests cuda_probe cuda_model_bench && \
 	  ctest --test-dir $(CUDA_BUILD) --output-on-failure -j $(JOBS) -R Cuda; \
 	else \
 	  echo "cuda-test: no CUDA toolkit (nvcc) found: the CUDA backend was not built or tested"; \

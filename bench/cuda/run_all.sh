@@ -18,7 +18,7 @@ export PATH="$PATH:/usr/local/cuda/bin"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv \
   | tee "$OUT_DIR/gpu.txt" || true
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DKESTREL_CUDA=ON
-cmake --build "$BUILD" -j "$(nproc)" --target cuda_tests cuda_probe cuda_model_bench
+cmake --build "$BUILD" -j "$(nproc)" --target cuda_tests cuda_host_tests cuda_probe cuda_model_bench
 
 KESTREL_MODELS="$MODELS" ctest --test-dir "$BUILD" --output-on-failure -R Cuda -V \
   2>&1 | tee "$OUT_DIR/tests.log"

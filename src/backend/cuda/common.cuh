@@ -5,8 +5,18 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace kestrel::backend::cuda {
+
+// Helpers that also run on the host (block decoding, checked by CPU-only tests).
+#define KESTREL_HD __host__ __device__ __forceinline__
+// `#pragma unroll` for code that the host compiler sees too (it would warn about the pragma).
+#ifdef __CUDA_ARCH__
+#define KESTREL_UNROLL _Pragma("unroll")
+#else
+#define KESTREL_UNROLL
+#endif
 
 inline constexpr unsigned kFullMask = 0xffffffffu;
 
@@ -43,7 +53,7 @@ __device__ __forceinline__ T block_sum(T v, T* shared) {
   return warp_sum(r);
 }
 
-__device__ __forceinline__ float half_to_float(uint16_t h) {
+KESTREL_HD float half_to_float(uint16_t h) {
   return __half2float(__ushort_as_half(h));
 }
 __device__ __forceinline__ uint16_t float_to_half(float f) {
@@ -52,8 +62,15 @@ __device__ __forceinline__ uint16_t float_to_half(float f) {
 // F32 -> F16 -> F32: the rounding the CPU backend applies where it converts to F16.
 __device__ __forceinline__ float round_half(float f) { return __half2float(__float2half_rn(f)); }
 
-__device__ __forceinline__ float bf16_to_float(uint16_t h) {
-  return __uint_as_float(static_cast<uint32_t>(h) << 16);
+KESTREL_HD float bf16_to_float(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(bits);
+#else
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+#endif
 }
 // Round to nearest even, NaN kept quiet: bit for bit quant::fp32_to_bf16.
 __device__ __forceinline__ uint16_t float_to_bf16(float f) {

@@ -28,8 +28,8 @@ __global__ void quantize_q8_kernel(const float* x, int64_t n_blocks, int8_t* q, 
   if (blk >= n_blocks) return;  // warp-uniform
   const float v = x[blk * 32 + lane];
   const float amax = warp_max(fabsf(v));
-  const float d = amax / 127.0f;
-  const int qi = amax > 0.0f ? max(-127, min(127, __float2int_rn(v / d))) : 0;
+  const float d = q8_scale(amax);
+  const int qi = q8_level(v, d);
   int sum = qi;
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(kFullMask, sum, o);
@@ -53,20 +53,12 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 #pragma unroll
     for (int r = 0; r < kMaxRows; ++r) {
       if (r < nr) {
-        const int4* a = reinterpret_cast<const int4*>(aq + (r * n_sub + sb) * 32);
-        const int4 a0 = a[0];
-        const int4 a1 = a[1];
-        int lo = __dp4a(s.q[0], a0.x, 0);
-        lo = __dp4a(s.q[1], a0.y, lo);
-        lo = __dp4a(s.q[2], a0.z, lo);
-        lo = __dp4a(s.q[3], a0.w, lo);
-        int hi = __dp4a(s.q[4], a1.x, 0);
-        hi = __dp4a(s.q[5], a1.y, hi);
-        hi = __dp4a(s.q[6], a1.z, hi);
-        hi = __dp4a(s.q[7], a1.w, hi);
+        const int4* ap = reinterpret_cast<const int4*>(aq + (r * n_sub + sb) * 32);
+        const int4 a0 = ap[0];
+        const int4 a1 = ap[1];
+        const int32_t a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
         const float2 ds = ads[r * n_sub + sb];
-        acc[r] += ds.x * (s.d_lo * static_cast<float>(lo) + s.d_hi * static_cast<float>(hi)) +
-                  s.m * ds.y;
+        acc[r] += sub32_dot(s, a, ds.x, ds.y);
       }
     }
   }
