@@ -61,3 +61,12 @@ cuda-test:
 .PHONY: neon-test
 neon-test: deps
 	JOBS=$(JOBS) bash scripts/test_neon.sh $(BUILD)-aarch64
+
+# Benchmarks (BENCHMARKS.md): the side-by-side run against llama.cpp and the models it needs.
+.PHONY: bench bench-models
+BENCH_ARGS ?=
+bench-models: models
+	bash scripts/make_bench_models.sh
+
+bench: deps build bench-models
+	python3 bench/side_by_side.py --build $(BUILD) $(BENCH_ARGS)
