@@ -1,7 +1,7 @@
 // Per-token kernels through the public dispatch, at the sizes of a 1B model (n_embd 2048, 32 heads
 // of 64, 8 KV heads):
 //   BM_QuantizeActivation/<type>: F32 rows -> the dot-product format (Q8_0, Q8_1, Q8_K) through
-//     the TypeOps table; GB/s of F32 read.
+//     the CPU backend's kernel table (its TypeOps entry); GB/s of F32 read.
 //   BM_RmsNorm: 512 rows of 2048 through CpuOps; GB/s of F32 read and written.
 //   BM_Rope: 512 tokens x 32 heads x 64 through CpuOps; GB/s of F32 read and written.
 //   BM_AttentionDecode/<ctx>: one query token over ctx cached tokens; GB/s of F16 K and V read.
@@ -24,7 +24,7 @@ constexpr int kHeads = 32, kHeadsKv = 8, kHeadDim = 64;
 
 void BM_QuantizeActivation(benchmark::State& state, DType type) {
   constexpr int64_t kRows = 64;
-  const quant::TypeOps& ops = quant::generic_type_ops(type);
+  const quant::TypeOps& ops = cpu_ops(1).kernels().ops(type);
   const std::vector<float> x = random_floats(kEmbd * kRows, 3);
   std::vector<uint8_t> out(tensor::row_bytes(type, kEmbd) * kRows);
   for (auto _ : state) {
@@ -132,6 +132,7 @@ void BM_AttentionPrefill(benchmark::State& state) {
 }
 
 int register_all() {
+  benchmark::AddCustomContext("kestrel_cpu_ops", cpu_ops(1).name());
   for (DType t : {DType::Q8_0, DType::Q8_1, DType::Q8_K}) {
     benchmark::RegisterBenchmark(
         (std::string("BM_QuantizeActivation/") + tensor::dtype_name(t)).c_str(),

@@ -1,6 +1,7 @@
 // Shared set-up of the kernel micro-benchmarks: thread pools, CPU ops and seeded inputs. Every
-// kernel is called through the public dispatch (backend::CpuOps and the quant::TypeOps table), so
-// the numbers follow whichever ISA path the build selects at run time.
+// kernel is called through the public dispatch (backend::CpuOps and its kernel table of
+// quant::TypeOps), so the numbers follow the ISA that select_isa() picks at run time;
+// KESTREL_FORCE_ISA=generic|avx2|... measures another one.
 #pragma once
 
 #include <benchmark/benchmark.h>
