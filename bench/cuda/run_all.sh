@@ -20,8 +20,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DKESTREL_CUDA=ON
 cmake --build "$BUILD" -j "$(nproc)" --target cuda_tests cuda_host_tests cuda_probe cuda_model_bench
 
+# A failing test is reported but does not stop the benchmarks.
 KESTREL_MODELS="$MODELS" ctest --test-dir "$BUILD" --output-on-failure -R Cuda -V \
-  2>&1 | tee "$OUT_DIR/tests.log"
+  2>&1 | tee "$OUT_DIR/tests.log" || echo "SOME GPU TESTS FAILED: see $OUT_DIR/tests.log"
 
 "$BUILD/bench/cuda/cuda_probe" | tee "$OUT_DIR/probe.jsonl"
 
