@@ -20,6 +20,11 @@ struct WeightMatrix {
   int64_t n_in = 0;
   int64_t n_out = 0;
   size_t row_bytes = 0;
+  // Optional copy of the same weights in a backend's own layout (Ops::prepare_weight), owned by
+  // that backend: groups of packed_rows rows, packed_group_bytes apart.
+  const uint8_t* packed = nullptr;
+  int packed_rows = 0;
+  size_t packed_group_bytes = 0;
 };
 
 enum class RopeStyle {
@@ -64,6 +69,9 @@ class Ops {
   // y = x / rms(x) * w per row (w may be null); y may alias x.
   virtual void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim,
                         float eps) = 0;
+  // Load-time hook: a backend may repack w into a layout its kernels read faster (setting
+  // w.packed); returns the bytes of the repacked copy (0: left as it is).
+  virtual size_t prepare_weight(WeightMatrix& w) { return 0; }
   // y: F32 [n_rows, w.n_out] = x: F32 [n_rows, w.n_in] times w^T (+ bias [n_out] if not null).
   // Reads each weight row once per call whatever n_rows is.
   virtual void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* y,

@@ -20,7 +20,7 @@ inline void cpu_relax() {
 // Busy-waits politely: pauses first, then yields the core, so a machine with
 // more runnable threads than cores (where the thread we wait for may need our
 // core) still makes progress.
-inline void backoff(int &spins) {
+inline void backoff(int& spins) {
   if (++spins < 256) {
     cpu_relax();
   } else {
@@ -41,7 +41,7 @@ ThreadPool::~ThreadPool() {
     generation_.fetch_add(1);
   }
   wake_.notify_all();
-  for (std::thread &t : workers_) t.join();
+  for (std::thread& t : workers_) t.join();
 }
 
 void ThreadPool::run_share(int index) {
@@ -56,7 +56,7 @@ void ThreadPool::run_share(int index) {
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain,
-                              const std::function<void(int64_t, int64_t, int)> &fn) {
+                              const std::function<void(int64_t, int64_t, int)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {

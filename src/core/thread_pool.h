@@ -25,15 +25,15 @@ class ThreadPool {
  public:
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
-  ThreadPool(const ThreadPool &) = delete;
-  ThreadPool &operator=(const ThreadPool &) = delete;
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return n_threads_; }
 
   // Calls fn(begin, end, thread_index) on disjoint ranges covering [0, n);
   // ranges are aligned to `grain` items (except the last) so callers can keep
   // blocks of rows together. Not reentrant: one caller at a time.
-  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)> &fn);
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:
   static constexpr int kSpinIterations = 1 << 14;  // pauses, then yields (thread_pool.cc)
@@ -49,7 +49,7 @@ class ThreadPool {
 
   // The current job; written before generation_ is bumped (release), read after
   // (acquire).
-  const std::function<void(int64_t, int64_t, int)> *job_ = nullptr;
+  const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int64_t job_grain_ = 1;
 

@@ -25,8 +25,8 @@ DecoderModel::DecoderModel(std::unique_ptr<io::GgufFile> file, HParams hp,
       max_batch_(std::max<int64_t>(1, options.max_batch)),
       pool_(resolve_threads(options.n_threads)),
       ops_(pool_) {
-  KESTREL_CHECK(tokenizer_->n_vocab() == hp_.n_vocab, "model: tokenizer has ", tokenizer_->n_vocab(),
-                " tokens but the model's vocabulary is ", hp_.n_vocab);
+  KESTREL_CHECK(tokenizer_->n_vocab() == hp_.n_vocab, "model: tokenizer has ",
+                tokenizer_->n_vocab(), " tokens but the model's vocabulary is ", hp_.n_vocab);
   load_weights();
   const int64_t q_dim = static_cast<int64_t>(hp_.n_head) * hp_.head_dim;
   const int64_t b = max_batch_;
@@ -77,6 +77,23 @@ void DecoderModel::load_weights() {
     l.gate = w.matrix(p + "ffn_gate.weight", n_embd, hp_.n_ff);
     l.up = w.matrix(p + "ffn_up.weight", n_embd, hp_.n_ff);
     l.down = w.matrix(p + "ffn_down.weight", hp_.n_ff, n_embd);
+  }
+  // Let the backend repack the matrices its kernels read faster in another layout.
+  size_t repacked = 0;
+  int n_repacked = 0;
+  auto prepare = [&](backend::WeightMatrix& m) {
+    const size_t bytes = ops_.prepare_weight(m);
+    repacked += bytes;
+    n_repacked += bytes > 0;
+  };
+  for (LayerWeights& l : layers_) {
+    for (backend::WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
+      prepare(*m);
+  }
+  prepare(output_);
+  if (n_repacked > 0) {
+    log_info("model: repacked ", n_repacked, " weight matrices (", repacked / 1000000,
+             " MB) into the ", ops_.name(), " kernels' row-group layout");
   }
 }
 
@@ -143,8 +160,8 @@ void DecoderModel::forward(const BatchView& batch, backend::KvStorage& kv, float
   const int64_t n = batch.n_tokens;
   KESTREL_CHECK(n > 0 && n <= max_batch_, "forward: batch of ", n, " tokens (limit ", max_batch_,
                 ")");
-  KESTREL_CHECK(kv.row() == hp_.kv_row(), "forward: KV storage row ", kv.row(), " != ",
-                hp_.kv_row());
+  KESTREL_CHECK(kv.row() == hp_.kv_row(), "forward: KV storage row ", kv.row(),
+                " != ", hp_.kv_row());
   ops_.embed(tok_embd_, batch.token_ids, n, hp_.embed_scale, x_.data());
   for (int il = 0; il < hp_.n_layer; ++il) {
     attention_block(il, batch, kv);

@@ -23,7 +23,7 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, scale);
   std::vector<float> v(n);
-  for (float &x : v) x = dist(rng);
+  for (float& x : v) x = dist(rng);
   return v;
 }
 
@@ -66,8 +66,8 @@ TEST_P(CpuOpsTest, RopeMatchesFloat64) {
     ops_.rope(y.data(), pos.data(), pos.size(), n_heads, head_dim, n_rot, 10000.0f, style);
     for (size_t t = 0; t < pos.size(); ++t) {
       for (int h = 0; h < n_heads; ++h) {
-        const float *a = x.data() + (t * n_heads + h) * head_dim;
-        const float *b = y.data() + (t * n_heads + h) * head_dim;
+        const float* a = x.data() + (t * n_heads + h) * head_dim;
+        const float* b = y.data() + (t * n_heads + h) * head_dim;
         for (int i = 0; i < n_rot / 2; ++i) {
           const double theta = pos[t] * std::pow(10000.0, -2.0 * i / n_rot);
           const int i0 = style == RopeStyle::kNormal ? 2 * i : i;
@@ -89,8 +89,8 @@ TEST_P(CpuOpsTest, MatmulMatchesDequantizedFloat64) {
   using tensor::DType;
   for (DType type : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
                      DType::Q4_K, DType::Q6_K}) {
-    const int64_t n_in = 512, n_out = 37, n_rows = 3;
-    const quant::TypeOps &tops = quant::generic_type_ops(type);
+    const int64_t n_in = 512, n_out = 40, n_rows = 3;
+    const quant::TypeOps& tops = quant::generic_type_ops(type);
     auto wf = random_vector(n_in * n_out, 4);
     const size_t rb = tensor::row_bytes(type, n_in);
     std::vector<uint8_t> wq(rb * n_out);
@@ -101,6 +101,11 @@ TEST_P(CpuOpsTest, MatmulMatchesDequantizedFloat64) {
     auto bias = random_vector(n_out, 6);
     std::vector<float> y(n_rows * n_out);
     ops_.matmul(w, x.data(), n_rows, y.data(), bias.data());
+    // The same product through the backend's repacked layout, where it has one.
+    WeightMatrix wp{wq.data(), type, n_in, n_out, rb};
+    std::vector<float> yp(n_rows * n_out);
+    const bool repacked = ops_.prepare_weight(wp) > 0;
+    if (repacked) ops_.matmul(wp, x.data(), n_rows, yp.data(), bias.data());
     std::vector<float> wrow(n_in);
     for (int64_t o = 0; o < n_out; ++o) {
       tops.dequantize_row(wq.data() + o * rb, wrow.data(), n_in);
@@ -120,6 +125,10 @@ TEST_P(CpuOpsTest, MatmulMatchesDequantizedFloat64) {
         // sqrt 3). Bound: 5 standard deviations.
         const double tol = 5.0 * std::sqrt(w2) * amax / (254.0 * std::sqrt(3.0)) + 1e-4;
         EXPECT_NEAR(y[r * n_out + o], want, tol) << tensor::dtype_name(type) << " row " << o;
+        if (repacked) {
+          EXPECT_NEAR(yp[r * n_out + o], want, tol)
+              << tensor::dtype_name(type) << " repacked, row " << o;
+        }
       }
     }
   }
@@ -153,9 +162,9 @@ TEST_P(CpuOpsTest, SharedInputMatmulEqualsSeparateMatmuls) {
     separate[i].assign(n_rows * outs[i], 0.0f);
     ops_.matmul(ws[i], x.data(), n_rows, separate[i].data(), i == 1 ? bias.data() : nullptr);
   }
-  const WeightMatrix *wp[] = {&ws[0], &ws[1], &ws[2]};
-  float *yp[] = {shared[0].data(), shared[1].data(), shared[2].data()};
-  const float *bp[] = {nullptr, bias.data(), nullptr};
+  const WeightMatrix* wp[] = {&ws[0], &ws[1], &ws[2]};
+  float* yp[] = {shared[0].data(), shared[1].data(), shared[2].data()};
+  const float* bp[] = {nullptr, bias.data(), nullptr};
   ops_.matmul_shared(wp, 3, x.data(), n_rows, yp, bp);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(shared[i], separate[i]) << "matrix " << i;
 }
@@ -208,7 +217,7 @@ TEST_P(CpuOpsTest, PagedAttentionMatchesFloat64) {
           m = std::max(m, s.back());
         }
         double sum = 0;
-        for (double &e : s) sum += (e = std::exp(e - m));
+        for (double& e : s) sum += (e = std::exp(e - m));
         for (int i = 0; i < head_dim; ++i) {
           double want = 0;
           for (int32_t j = first; j <= t; ++j)
@@ -243,7 +252,7 @@ TEST_P(CpuOpsTest, GluMatchesFloat64) {
 INSTANTIATE_TEST_SUITE_P(ThreadsAndIsas, CpuOpsTest,
                          ::testing::Combine(::testing::Values(1, 3),
                                             ::testing::ValuesIn(supported_isas())),
-                         [](const auto &info) {
+                         [](const auto& info) {
                            return std::to_string(std::get<0>(info.param)) + "threads_" +
                                   isa_name(std::get<1>(info.param));
                          });

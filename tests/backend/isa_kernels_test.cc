@@ -52,9 +52,9 @@ std::vector<unsigned char> weight_row(DType type, int64_t n, uint32_t seed) {
 
 TEST_P(IsaKernelTest, VecDotMatchesFloat64OracleOverSizesAndAlignments) {
   const auto [isa, type] = GetParam();
-  const KernelTable &table = kernel_table(isa);
-  const quant::TypeOps &ops = table.ops(type);
-  const quant::TypeOps &act = table.ops(ops.vec_dot_type);
+  const KernelTable& table = kernel_table(isa);
+  const quant::TypeOps& ops = table.ops(type);
+  const quant::TypeOps& act = table.ops(ops.vec_dot_type);
   const int64_t bsz = tensor::traits(type).block_size;
   const int64_t unit = bsz == 1 ? 37 : bsz;
   const int max_blocks = bsz == 256 ? 8 : 16;
@@ -82,8 +82,8 @@ TEST_P(IsaKernelTest, VecDotMatchesFloat64OracleOverSizesAndAlignments) {
 
 TEST_P(IsaKernelTest, MatrixTileMatchesFloat64OracleForEveryShape) {
   const auto [isa, type] = GetParam();
-  const KernelTable &table = kernel_table(isa);
-  const quant::TypeOps &ops = table.ops(type);
+  const KernelTable& table = kernel_table(isa);
+  const quant::TypeOps& ops = table.ops(type);
   const MatTileFn tile = table.tile(type);
   const int64_t bsz = tensor::traits(type).block_size;
   // 3 and 19 blocks: below and above the 8-block groups some kernels take at a time.
@@ -107,8 +107,8 @@ TEST_P(IsaKernelTest, MatrixTileMatchesFloat64OracleForEveryShape) {
         tile(n, w.data(), w_row, n_w, a.data(), a_row, n_a, y.data(), ldy);
         for (int64_t r = 0; r < n_a; ++r) {
           for (int64_t o = 0; o < n_w; ++o) {
-            const unsigned char *wr = w.data() + o * w_row;
-            const unsigned char *ar = a.data() + r * a_row;
+            const unsigned char* wr = w.data() + o * w_row;
+            const unsigned char* ar = a.data() + r * a_row;
             EXPECT_NEAR(y[r * ldy + o], quant::vec_dot_f64(type, n, wr, ar),
                         tolerance(type, n, wr, ar))
                 << isa_name(isa) << " " << tensor::dtype_name(type) << " tile " << n_w << "x" << n_a
@@ -121,7 +121,57 @@ TEST_P(IsaKernelTest, MatrixTileMatchesFloat64OracleForEveryShape) {
   }
 }
 
-std::string case_name(const ::testing::TestParamInfo<Case> &info) {
+// Repacked weights (where the ISA repacks this type) give the oracle's products, for every
+// activation-row count and group count.
+TEST_P(IsaKernelTest, RepackedTileMatchesFloat64Oracle) {
+  const auto [isa, type] = GetParam();
+  const KernelTable& table = kernel_table(isa);
+  const int64_t bsz = tensor::traits(type).block_size;
+  if (table.pack == nullptr || table.packed_group_bytes(type, bsz) == 0) {
+    GTEST_SKIP() << isa_name(isa) << " does not repack " << tensor::dtype_name(type);
+  }
+  const quant::TypeOps& ops = table.ops(type);
+  const int rows = table.pack_rows;
+  for (const int64_t n : {3 * bsz, 19 * bsz}) {
+    for (int64_t n_groups : {1, 3}) {
+      const int64_t n_w = rows * n_groups;
+      const size_t w_row = tensor::row_bytes(type, n);
+      const size_t a_row = tensor::row_bytes(ops.vec_dot_type, n);
+      std::vector<unsigned char> w(w_row * n_w);
+      for (int64_t o = 0; o < n_w; ++o) {
+        const auto q = weight_row(type, n, 300 + static_cast<uint32_t>(o));
+        std::memcpy(w.data() + o * w_row, q.data(), w_row);
+      }
+      const std::vector<uint8_t> packed = table.pack(type, w.data(), w_row, n, n_w);
+      const size_t group_bytes = table.packed_group_bytes(type, n);
+      ASSERT_EQ(packed.size(), group_bytes * n_groups);
+      for (int64_t n_a : {1, 2, 3, 4, 5, 9}) {
+        OffsetBuffer a(a_row * n_a, 3);
+        for (int64_t r = 0; r < n_a; ++r) {
+          const auto x = gaussian_row(n, 400 + static_cast<uint32_t>(r), 2.0f);
+          table.ops(ops.vec_dot_type).quantize_row(x.data(), a.data() + r * a_row, n);
+        }
+        const int64_t ldy = n_w + 2;
+        std::vector<float> y(n_a * ldy, -1.0f);
+        table.packed_tile(type, n, packed.data(), group_bytes, n_groups, a.data(), a_row, n_a,
+                          y.data(), ldy);
+        for (int64_t r = 0; r < n_a; ++r) {
+          for (int64_t o = 0; o < n_w; ++o) {
+            const unsigned char* wr = w.data() + o * w_row;
+            const unsigned char* ar = a.data() + r * a_row;
+            EXPECT_NEAR(y[r * ldy + o], quant::vec_dot_f64(type, n, wr, ar),
+                        tolerance(type, n, wr, ar))
+                << isa_name(isa) << " " << tensor::dtype_name(type) << " n=" << n << " row " << o
+                << " act " << r;
+          }
+          for (int64_t o = n_w; o < ldy; ++o) EXPECT_EQ(y[r * ldy + o], -1.0f);
+        }
+      }
+    }
+  }
+}
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return std::string(isa_name(info.param.isa)) + "_" + tensor::dtype_name(info.param.type);
 }
 
@@ -132,14 +182,14 @@ class IsaQuantizerTest : public ::testing::TestWithParam<Isa> {};
 // Activation quantizers give the generic (reference) bytes exactly, ties
 // included: with amax = 127 the scale is 1 and x.5 must round away from zero.
 TEST_P(IsaQuantizerTest, ActivationFormatsAreByteIdenticalToGeneric) {
-  const KernelTable &table = kernel_table(GetParam());
+  const KernelTable& table = kernel_table(GetParam());
   for (DType type : {DType::Q8_0, DType::Q8_1, DType::Q8_K}) {
     const int64_t bsz = tensor::traits(type).block_size;
     for (int nb : {0, 1, 2, 5}) {
       const int64_t n = nb * bsz;
       std::vector<float> x = gaussian_row(n, 60 + static_cast<uint32_t>(nb), 4.0f);
       for (int64_t b = 0; b < nb && type != DType::Q8_K; b += 2) {
-        float *xb = x.data() + b * bsz;
+        float* xb = x.data() + b * bsz;
         xb[0] = 127.0f;
         for (int j = 1; j < 8; ++j) xb[j] = (j % 2 ? 1.0f : -1.0f) * (j + 0.5f);
       }
@@ -152,7 +202,7 @@ TEST_P(IsaQuantizerTest, ActivationFormatsAreByteIdenticalToGeneric) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaQuantizerTest, ::testing::ValuesIn(supported_isas()),
-                         [](const auto &info) { return std::string(isa_name(info.param)); });
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
 
 class IsaAttentionTest : public ::testing::TestWithParam<Isa> {};
 
@@ -160,7 +210,7 @@ class IsaAttentionTest : public ::testing::TestWithParam<Isa> {};
 // rounding per addition, relative to the sum of magnitudes (the reduction
 // length times the inputs' size).
 TEST_P(IsaAttentionTest, ScoreAndValueTilesMatchFloat64) {
-  const KernelTable &table = kernel_table(GetParam());
+  const KernelTable& table = kernel_table(GetParam());
   const double u = std::ldexp(1.0, -24);
   for (int64_t d : {1, 8, 20, 64, 256}) {
     for (int rows : {1, 2, 3, 5, 16}) {
@@ -202,7 +252,7 @@ TEST_P(IsaAttentionTest, ScoreAndValueTilesMatchFloat64) {
 }
 
 TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
-  const KernelTable &table = kernel_table(GetParam());
+  const KernelTable& table = kernel_table(GetParam());
   for (int64_t n : {0, 1, 7, 8, 9, 100}) {
     std::vector<float> x = gaussian_row(n, 9 + static_cast<uint32_t>(n), 20.0f);
     if (n > 2) x[1] = -std::numeric_limits<float>::infinity();  // a masked key
@@ -235,10 +285,10 @@ TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SupportedIsas, IsaAttentionTest, ::testing::ValuesIn(supported_isas()),
-                         [](const auto &info) { return std::string(isa_name(info.param)); });
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
 
 TEST(IsaSelectTest, OverrideChoosesOrRefuses) {
-  const char *old = std::getenv("KESTREL_FORCE_ISA");
+  const char* old = std::getenv("KESTREL_FORCE_ISA");
   const std::string saved = old != nullptr ? old : "";
   setenv("KESTREL_FORCE_ISA", "generic", 1);
   EXPECT_EQ(select_isa(), Isa::kGeneric);

@@ -30,7 +30,7 @@ constexpr int kKeyTile = 64;  // keys converted to F32 at a time
 
 }  // namespace
 
-void CpuOps::attention(const AttentionArgs &a) {
+void CpuOps::attention(const AttentionArgs& a) {
   const int group = a.n_head / a.n_head_kv;
   const int64_t d = a.head_dim;
   const int64_t kv_row = static_cast<int64_t>(a.n_head_kv) * d;
@@ -68,21 +68,21 @@ void CpuOps::attention(const AttentionArgs &a) {
   const size_t need = static_cast<size_t>(pool_.size()) * per_thread;
   if (attn_scratch_.size() < need) attn_scratch_.resize(need);
 
-  const KernelTable &k = kernels_;
+  const KernelTable& k = kernels_;
   const int64_t n_items = static_cast<int64_t>(items_.size());
   const int n_threads = pool_.size();
   // Items interleave over threads (item i to thread i mod n): later tokens see
   // more keys, so contiguous ranges would load the last thread most.
   pool_.parallel_for(n_threads, 1, [&](int64_t th0, int64_t th1, int thread) {
-    float *scratch = attn_scratch_.data() + static_cast<size_t>(thread) * per_thread;
-    float *qs = scratch;
-    float *os = qs + max_rows * d;
-    float *tile = os + max_rows * d;
-    float *s = tile + kKeyTile * d;
+    float* scratch = attn_scratch_.data() + static_cast<size_t>(thread) * per_thread;
+    float* qs = scratch;
+    float* os = qs + max_rows * d;
+    float* tile = os + max_rows * d;
+    float* s = tile + kKeyTile * d;
     for (int64_t th = th0; th < th1; ++th) {
       for (int64_t it = th; it < n_items; it += n_threads) {
-        const AttentionItem &item = items_[it];
-        const SeqKvView &seq = a.seqs[a.seq_of_token[item.t0]];
+        const AttentionItem& item = items_[it];
+        const SeqKvView& seq = a.seqs[a.seq_of_token[item.t0]];
         const int rows = item.nt * group;
         int32_t lo = std::numeric_limits<int32_t>::max(), hi = 0;
         for (int u = 0; u < item.nt; ++u) {
@@ -113,7 +113,7 @@ void CpuOps::attention(const AttentionArgs &a) {
         for (int r = 0; r < rows; ++r) {
           const int32_t pos = a.positions[item.t0 + r / group];
           const int32_t first = a.window > 0 ? std::max<int32_t>(0, pos - a.window + 1) : 0;
-          float *sr = s + r * span;
+          float* sr = s + r * span;
           float m = -std::numeric_limits<float>::infinity();
           for (int64_t j = 0; j < span; ++j) {
             const int32_t key = lo + static_cast<int32_t>(j);

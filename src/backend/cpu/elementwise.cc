@@ -10,7 +10,7 @@
 namespace kestrel::backend {
 namespace {
 
-const float *build_f16_table() {
+const float* build_f16_table() {
   static std::vector<float> table = [] {
     std::vector<float> t(65536);
     for (uint32_t i = 0; i < 65536; ++i) t[i] = quant::fp16_to_fp32(static_cast<uint16_t>(i));
@@ -22,23 +22,23 @@ const float *build_f16_table() {
 }  // namespace
 
 float f16_to_f32_fast(uint16_t h) {
-  static const float *table = build_f16_table();
+  static const float* table = build_f16_table();
   return table[h];
 }
 
-CpuOps::CpuOps(ThreadPool &pool, Isa isa)
+CpuOps::CpuOps(ThreadPool& pool, Isa isa)
     : pool_(pool), kernels_(kernel_table(isa)), name_(std::string("cpu-") + isa_name(isa)) {
   build_f16_table();
 }
 
-void CpuOps::embed(const WeightMatrix &table, const int32_t *ids, int64_t n, float scale,
-                   float *out) {
-  const quant::TypeOps &ops = quant::generic_type_ops(table.type);
-  const auto *base = static_cast<const uint8_t *>(table.data);
+void CpuOps::embed(const WeightMatrix& table, const int32_t* ids, int64_t n, float scale,
+                   float* out) {
+  const quant::TypeOps& ops = quant::generic_type_ops(table.type);
+  const auto* base = static_cast<const uint8_t*>(table.data);
   for (int64_t i = 0; i < n; ++i) {
     KESTREL_CHECK(ids[i] >= 0 && ids[i] < table.n_out, "token id ", ids[i], " out of range [0, ",
                   table.n_out, ")");
-    float *row = out + i * table.n_in;
+    float* row = out + i * table.n_in;
     ops.dequantize_row(base + ids[i] * table.row_bytes, row, table.n_in);
     if (scale != 1.0f) {
       for (int64_t j = 0; j < table.n_in; ++j) row[j] *= scale;
@@ -46,12 +46,12 @@ void CpuOps::embed(const WeightMatrix &table, const int32_t *ids, int64_t n, flo
   }
 }
 
-void CpuOps::rms_norm(const float *x, const float *w, float *y, int64_t n_rows, int64_t dim,
+void CpuOps::rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t dim,
                       float eps) {
   pool_.parallel_for(n_rows, 8, [&](int64_t r0, int64_t r1, int) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float *xr = x + r * dim;
-      float *yr = y + r * dim;
+      const float* xr = x + r * dim;
+      float* yr = y + r * dim;
       double sum = 0.0;  // double accumulation, as the reference engine does
       for (int64_t i = 0; i < dim; ++i) sum += static_cast<double>(xr[i]) * xr[i];
       const float scale = 1.0f / std::sqrt(static_cast<float>(sum / dim) + eps);
@@ -64,7 +64,7 @@ void CpuOps::rms_norm(const float *x, const float *w, float *y, int64_t n_rows, 
   });
 }
 
-void CpuOps::rope(float *x, const int32_t *positions, int64_t n_tokens, int n_heads, int head_dim,
+void CpuOps::rope(float* x, const int32_t* positions, int64_t n_tokens, int n_heads, int head_dim,
                   int n_rot, float freq_base, RopeStyle style) {
   // theta_i = pos * base^(-2i / n_rot), accumulated as a running product in
   // float like the reference engine, so positions rotate by bit-identical
@@ -74,7 +74,7 @@ void CpuOps::rope(float *x, const int32_t *positions, int64_t n_tokens, int n_he
   pool_.parallel_for(n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
       for (int h = 0; h < n_heads; ++h) {
-        float *v = x + (t * n_heads + h) * head_dim;
+        float* v = x + (t * n_heads + h) * head_dim;
         float theta = static_cast<float>(positions[t]);
         for (int i = 0; i < half; ++i) {
           const float c = std::cos(theta);
@@ -92,11 +92,11 @@ void CpuOps::rope(float *x, const int32_t *positions, int64_t n_tokens, int n_he
   });
 }
 
-void CpuOps::write_kv(const float *k, const float *v, const int32_t *slots, int64_t n_tokens,
-                      int64_t row, uint16_t *k_cache, uint16_t *v_cache) {
+void CpuOps::write_kv(const float* k, const float* v, const int32_t* slots, int64_t n_tokens,
+                      int64_t row, uint16_t* k_cache, uint16_t* v_cache) {
   for (int64_t t = 0; t < n_tokens; ++t) {
-    uint16_t *kd = k_cache + static_cast<int64_t>(slots[t]) * row;
-    uint16_t *vd = v_cache + static_cast<int64_t>(slots[t]) * row;
+    uint16_t* kd = k_cache + static_cast<int64_t>(slots[t]) * row;
+    uint16_t* vd = v_cache + static_cast<int64_t>(slots[t]) * row;
     for (int64_t i = 0; i < row; ++i) {
       kd[i] = quant::fp32_to_fp16(k[t * row + i]);
       vd[i] = quant::fp32_to_fp16(v[t * row + i]);
@@ -104,7 +104,7 @@ void CpuOps::write_kv(const float *k, const float *v, const int32_t *slots, int6
   }
 }
 
-void CpuOps::glu(const float *gate, const float *up, float *out, int64_t n, Activation act) {
+void CpuOps::glu(const float* gate, const float* up, float* out, int64_t n, Activation act) {
   constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
   constexpr float kGeluCoef = 0.044715f;
   pool_.parallel_for(n, 4096, [&](int64_t i0, int64_t i1, int) {
@@ -126,7 +126,7 @@ void CpuOps::glu(const float *gate, const float *up, float *out, int64_t n, Acti
   });
 }
 
-void CpuOps::add(float *x, const float *y, int64_t n) {
+void CpuOps::add(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 

@@ -71,7 +71,7 @@ constexpr Isa kAllIsas[] = {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512, Isa::kAmx, 
 
 }  // namespace
 
-const char *isa_name(Isa isa) {
+const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kGeneric:
       return "generic";
@@ -121,7 +121,7 @@ std::vector<Isa> supported_isas() {
 }
 
 Isa select_isa() {
-  const char *forced = std::getenv("KESTREL_FORCE_ISA");
+  const char* forced = std::getenv("KESTREL_FORCE_ISA");
   if (forced != nullptr && *forced != '\0') {
     for (Isa isa : kAllIsas) {
       if (std::string(forced) != isa_name(isa)) continue;

@@ -12,7 +12,7 @@ namespace kestrel::backend {
 
 enum class Isa { kGeneric, kAvx2, kAvx512, kAmx, kNeon };
 
-const char *isa_name(Isa isa);
+const char* isa_name(Isa isa);
 // Kernels for `isa` are compiled into this binary.
 bool isa_compiled(Isa isa);
 // Compiled in and the CPU (and OS) can run them.

@@ -14,19 +14,19 @@ using tensor::DType;
 // Generic tile: one vec_dot per (weight row, activation row) through the type's
 // function pointer.
 template <DType kType>
-void generic_tile(int64_t n_in, const void *w, size_t w_stride, int64_t n_w, const void *a,
-                  size_t a_stride, int64_t n_a, float *y, int64_t ldy) {
+void generic_tile(int64_t n_in, const void* w, size_t w_stride, int64_t n_w, const void* a,
+                  size_t a_stride, int64_t n_a, float* y, int64_t ldy) {
   const quant::VecDotFn vec_dot = quant::generic_type_ops(kType).vec_dot;
-  const auto *wb = static_cast<const uint8_t *>(w);
-  const auto *ab = static_cast<const uint8_t *>(a);
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(a);
   for (int64_t o = 0; o < n_w; ++o) {
     for (int64_t r = 0; r < n_a; ++r)
       y[r * ldy + o] = vec_dot(n_in, wb + o * w_stride, ab + r * a_stride);
   }
 }
 
-void generic_scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk, int n_keys,
-                    int64_t d, float *s, int64_t lds) {
+void generic_scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int n_keys,
+                    int64_t d, float* s, int64_t lds) {
   for (int r = 0; r < rows; ++r) {
     for (int j = 0; j < n_keys; ++j) {
       float sum = 0.0f;
@@ -36,8 +36,8 @@ void generic_scores(const float *q, int64_t ldq, int rows, const float *k, int64
   }
 }
 
-void generic_pv(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv, int n_keys,
-                int64_t d, float *o, int64_t ldo) {
+void generic_pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys,
+                int64_t d, float* o, int64_t ldo) {
   for (int r = 0; r < rows; ++r) {
     for (int j = 0; j < n_keys; ++j) {
       const float pj = p[r * ldp + j];
@@ -46,7 +46,7 @@ void generic_pv(const float *p, int64_t ldp, int rows, const float *v, int64_t l
   }
 }
 
-float generic_exp_sum(float *x, int64_t n, float max) {
+float generic_exp_sum(float* x, int64_t n, float max) {
   float sum = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
     x[i] = std::exp(x[i] - max);
@@ -55,11 +55,11 @@ float generic_exp_sum(float *x, int64_t n, float max) {
   return sum;
 }
 
-void generic_f16_to_f32(const uint16_t *x, float *y, int64_t n) {
+void generic_f16_to_f32(const uint16_t* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = quant::fp16_to_fp32(x[i]);
 }
 
-void generic_round_f16(float *x, int64_t n) {
+void generic_round_f16(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = quant::fp16_to_fp32(quant::fp32_to_fp16(x[i]));
 }
 
@@ -68,7 +68,7 @@ constexpr DType kComputable[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q
                                  DType::Q5_K, DType::Q6_K, DType::Q8_K};
 
 template <DType... kTypes>
-void install_generic_tiles(KernelTable &t) {
+void install_generic_tiles(KernelTable& t) {
   ((t.mat_tile[static_cast<size_t>(kTypes)] = &generic_tile<kTypes>), ...);
 }
 
@@ -101,7 +101,7 @@ KernelTable build_table(Isa isa) {
 
 }  // namespace
 
-const quant::TypeOps &KernelTable::ops(DType type) const {
+const quant::TypeOps& KernelTable::ops(DType type) const {
   const auto i = static_cast<size_t>(type);
   KESTREL_CHECK(i < kMaxTypes && types[i].dequantize_row != nullptr, "no ", isa_name(isa),
                 " kernels for tensor type ", tensor::dtype_name(type));
@@ -115,7 +115,7 @@ MatTileFn KernelTable::tile(DType type) const {
   return mat_tile[i];
 }
 
-const KernelTable &kernel_table(Isa isa) {
+const KernelTable& kernel_table(Isa isa) {
   KESTREL_CHECK(isa_supported(isa), "ISA ", isa_name(isa), " is not supported here");
   static KernelTable tables[5];
   static std::once_flag once[5];
@@ -125,10 +125,10 @@ const KernelTable &kernel_table(Isa isa) {
 }
 
 #if !defined(KESTREL_HAVE_AVX2)
-void install_avx2_kernels(KernelTable &) { fail("AVX2 kernels are not compiled into this build"); }
+void install_avx2_kernels(KernelTable&) { fail("AVX2 kernels are not compiled into this build"); }
 #endif
 #if !defined(KESTREL_HAVE_NEON)
-void install_neon_kernels(KernelTable &) { fail("NEON kernels are not compiled into this build"); }
+void install_neon_kernels(KernelTable&) { fail("NEON kernels are not compiled into this build"); }
 #endif
 
 }  // namespace kestrel::backend

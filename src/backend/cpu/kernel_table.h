@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "backend/cpu/isa.h"
 #include "quant/type_ops.h"
@@ -19,23 +20,32 @@ namespace kestrel::backend {
 // rows a_stride bytes apart (its vec_dot_type), n_in elements each. Each weight
 // row is loaded once per call whatever n_a is, so callers pass as many
 // activation rows as fit the cache.
-using MatTileFn = void (*)(int64_t n_in, const void *w, size_t w_stride, int64_t n_w, const void *a,
-                           size_t a_stride, int64_t n_a, float *y, int64_t ldy);
+using MatTileFn = void (*)(int64_t n_in, const void* w, size_t w_stride, int64_t n_w, const void* a,
+                           size_t a_stride, int64_t n_a, float* y, int64_t ldy);
 
 // Attention pieces (attention.cc tiles the KV cache and calls these on F32
 // copies of key/value tiles; the cache itself is F16). scores: s[r * lds + j] =
 // dot(q row r, k row j), r < rows, j < n_keys, rows of d floats.
-using ScoresFn = void (*)(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk,
-                          int n_keys, int64_t d, float *s, int64_t lds);
+using ScoresFn = void (*)(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk,
+                          int n_keys, int64_t d, float* s, int64_t lds);
 // pv: o[r * ldo + i] += sum_j p[r * ldp + j] * v[j * ldv + i], i < d.
-using PvFn = void (*)(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv,
-                      int n_keys, int64_t d, float *o, int64_t ldo);
+using PvFn = void (*)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
+                      int n_keys, int64_t d, float* o, int64_t ldo);
 // x[i] = exp(x[i] - max) for i < n; returns the sum of the results.
-using ExpSumFn = float (*)(float *x, int64_t n, float max);
+using ExpSumFn = float (*)(float* x, int64_t n, float max);
 // F16 <-> F32 rows: y = float(x); and x = float(half(x)) (round to F16 in
 // place).
-using F16ToF32Fn = void (*)(const uint16_t *x, float *y, int64_t n);
-using RoundF16Fn = void (*)(float *x, int64_t n);
+using F16ToF32Fn = void (*)(const uint16_t* x, float* y, int64_t n);
+using RoundF16Fn = void (*)(float* x, int64_t n);
+
+// Load-time repacking of a weight matrix (rows of GGUF blocks) into groups of `pack_rows` rows,
+// and the tile kernel over such groups (same contract as MatTileFn, n_w = pack_rows * n_groups).
+using PackFn = std::vector<uint8_t> (*)(tensor::DType type, const void* rows, size_t row_bytes,
+                                        int64_t n_in, int64_t n_out);
+using PackedTileFn = void (*)(tensor::DType type, int64_t n_in, const uint8_t* packed,
+                              size_t group_bytes, int64_t n_groups, const void* a, size_t a_stride,
+                              int64_t n_a, float* y, int64_t ldy);
+using PackedBytesFn = size_t (*)(tensor::DType type, int64_t n_in);  // per group; 0: not packable
 
 struct KernelTable {
   static constexpr size_t kMaxTypes = 64;  // GGUF type ids are below this
@@ -43,6 +53,10 @@ struct KernelTable {
   Isa isa = Isa::kGeneric;
   std::array<quant::TypeOps, kMaxTypes> types{};  // .vec_dot == nullptr: not a weight type
   std::array<MatTileFn, kMaxTypes> mat_tile{};
+  PackFn pack = nullptr;  // null: this ISA does not repack
+  PackedTileFn packed_tile = nullptr;
+  PackedBytesFn packed_group_bytes = nullptr;
+  int pack_rows = 0;
   ScoresFn scores = nullptr;
   PvFn pv = nullptr;
   ExpSumFn exp_sum = nullptr;
@@ -51,15 +65,15 @@ struct KernelTable {
 
   // The entry for `type`; throws kestrel::Error when there are no kernels for
   // it.
-  const quant::TypeOps &ops(tensor::DType type) const;
+  const quant::TypeOps& ops(tensor::DType type) const;
   MatTileFn tile(tensor::DType type) const;
 };
 
 // The table for `isa` (built once, then shared); `isa` must be supported.
-const KernelTable &kernel_table(Isa isa);
+const KernelTable& kernel_table(Isa isa);
 
 // Installers, one per ISA folder; each overrides the entries it has.
-void install_avx2_kernels(KernelTable &table);
-void install_neon_kernels(KernelTable &table);
+void install_avx2_kernels(KernelTable& table);
+void install_neon_kernels(KernelTable& table);
 
 }  // namespace kestrel::backend

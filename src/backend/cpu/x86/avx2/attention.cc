@@ -18,7 +18,7 @@ inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
 }
 
-float dot_tail(const float *q, const float *k, int64_t from, int64_t d) {
+float dot_tail(const float* q, const float* k, int64_t from, int64_t d) {
   float sum = 0.0f;
   for (int64_t i = from; i < d; ++i) sum += q[i] * k[i];
   return sum;
@@ -26,20 +26,20 @@ float dot_tail(const float *q, const float *k, int64_t from, int64_t d) {
 
 // Two query rows x four keys per step: 8 accumulators, 6 loads per 8
 // multiply-adds.
-void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk, int n_keys,
-            int64_t d, float *s, int64_t lds) {
+void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int n_keys,
+            int64_t d, float* s, int64_t lds) {
   const int64_t d8 = d / 8 * 8;
   int r = 0;
   for (; r < rows; r += 2) {
     const bool two = r + 1 < rows;
-    const float *q0 = q + r * ldq;
-    const float *q1 = two ? q0 + ldq : q0;
+    const float* q0 = q + r * ldq;
+    const float* q1 = two ? q0 + ldq : q0;
     int j = 0;
     for (; j + 4 <= n_keys; j += 4) {
-      const float *k0 = k + j * ldk;
+      const float* k0 = k + j * ldk;
       __m256 a[2][4];
-      for (auto &row : a) {
-        for (auto &v : row) v = _mm256_setzero_ps();
+      for (auto& row : a) {
+        for (auto& v : row) v = _mm256_setzero_ps();
       }
       for (int64_t i = 0; i < d8; i += 8) {
         const __m256 x0 = _mm256_loadu_ps(q0 + i);
@@ -51,7 +51,7 @@ void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk, 
         }
       }
       for (int t = 0; t < (two ? 2 : 1); ++t) {
-        const float *qt = t == 0 ? q0 : q1;
+        const float* qt = t == 0 ? q0 : q1;
         float out[4];
         _mm_storeu_ps(out, hsum4(a[t][0], a[t][1], a[t][2], a[t][3]));
         for (int c = 0; c < 4; ++c) {
@@ -60,9 +60,9 @@ void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk, 
       }
     }
     for (; j < n_keys; ++j) {
-      const float *kj = k + j * ldk;
+      const float* kj = k + j * ldk;
       for (int t = 0; t < (two ? 2 : 1); ++t) {
-        const float *qt = t == 0 ? q0 : q1;
+        const float* qt = t == 0 ? q0 : q1;
         __m256 acc = _mm256_setzero_ps();
         for (int64_t i = 0; i < d8; i += 8) {
           acc = _mm256_fmadd_ps(_mm256_loadu_ps(qt + i), _mm256_loadu_ps(kj + i), acc);
@@ -75,8 +75,8 @@ void scores(const float *q, int64_t ldq, int rows, const float *k, int64_t ldk, 
 
 // Up to four rows x 16 output dims per pass: each value vector is loaded once
 // for four rows.
-void pv(const float *p, int64_t ldp, int rows, const float *v, int64_t ldv, int n_keys, int64_t d,
-        float *o, int64_t ldo) {
+void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys, int64_t d,
+        float* o, int64_t ldo) {
   const int64_t d16 = d / 16 * 16;
   for (int r0 = 0; r0 < rows; r0 += 4) {
     const int nr = rows - r0 < 4 ? rows - r0 : 4;
@@ -132,7 +132,7 @@ inline __m256 exp_nonpositive(__m256 x) {
   return _mm256_andnot_ps(underflow, y);
 }
 
-float exp_sum(float *x, int64_t n, float max) {
+float exp_sum(float* x, int64_t n, float max) {
   const __m256 m = _mm256_set1_ps(max);
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
@@ -149,16 +149,16 @@ float exp_sum(float *x, int64_t n, float max) {
   return sum;
 }
 
-void f16_to_f32(const uint16_t *x, float *y, int64_t n) {
+void f16_to_f32(const uint16_t* x, float* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(y + i,
-                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x + i))));
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
   }
   for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
 }
 
-void round_f16(float *x, int64_t n) {
+void round_f16(float* x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
@@ -169,7 +169,7 @@ void round_f16(float *x, int64_t n) {
 
 }  // namespace
 
-void install_avx2_attention(KernelTable &t) {
+void install_avx2_attention(KernelTable& t) {
   t.scores = scores;
   t.pv = pv;
   t.exp_sum = exp_sum;

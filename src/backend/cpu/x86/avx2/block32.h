@@ -30,8 +30,8 @@ struct Block32Kernel {
   static constexpr size_t kAQs = T::kHasMin ? 4 : 2;
 
   template <int NW, int NA>
-  static void run(int64_t n_in, const uint8_t *w, size_t w_stride, const uint8_t *a,
-                  size_t a_stride, float *y, int64_t ldy) {
+  static void run(int64_t n_in, const uint8_t* w, size_t w_stride, const uint8_t* a,
+                  size_t a_stride, float* y, int64_t ldy) {
     const int64_t nb = n_in / 32;
     __m256 acc[NW][NA];
     float acc_min[NW][NA];
@@ -45,8 +45,8 @@ struct Block32Kernel {
       Block32 wb[NW];
       for (int i = 0; i < NW; ++i) wb[i] = T::load(w + i * w_stride + b * T::kWBytes);
       for (int r = 0; r < NA; ++r) {
-        const uint8_t *ab = a + r * a_stride + b * kABytes;
-        const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ab + kAQs));
+        const uint8_t* ab = a + r * a_stride + b * kABytes;
+        const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + kAQs));
         const float da = f16(load_u16(ab));
         for (int i = 0; i < NW; ++i) {
           __m256i isum;
@@ -71,7 +71,7 @@ struct Block32Kernel {
 struct Q4_0Traits {
   static constexpr size_t kWBytes = 18;
   static constexpr bool kHasMin = false;
-  static Block32 load(const uint8_t *p) {
+  static Block32 load(const uint8_t* p) {
     Block32 b;
     b.q = _mm256_sub_epi8(unpack_nibbles_16(p + 2), _mm256_set1_epi8(8));
     b.abs = _mm256_sign_epi8(b.q, b.q);
@@ -85,7 +85,7 @@ struct Q4_0Traits {
 struct Q4_1Traits {
   static constexpr size_t kWBytes = 20;
   static constexpr bool kHasMin = true;
-  static Block32 load(const uint8_t *p) {
+  static Block32 load(const uint8_t* p) {
     Block32 b;
     b.q = unpack_nibbles_16(p + 4);
     b.abs = b.q;
@@ -100,7 +100,7 @@ struct Q4_1Traits {
 struct Q5_0Traits {
   static constexpr size_t kWBytes = 22;
   static constexpr bool kHasMin = false;
-  static Block32 load(const uint8_t *p) {
+  static Block32 load(const uint8_t* p) {
     uint32_t qh;
     std::memcpy(&qh, p + 2, sizeof qh);
     const __m256i hi = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
@@ -117,7 +117,7 @@ struct Q5_0Traits {
 struct Q5_1Traits {
   static constexpr size_t kWBytes = 24;
   static constexpr bool kHasMin = true;
-  static Block32 load(const uint8_t *p) {
+  static Block32 load(const uint8_t* p) {
     uint32_t qh;
     std::memcpy(&qh, p + 4, sizeof qh);
     const __m256i hi = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
@@ -134,9 +134,9 @@ struct Q5_1Traits {
 struct Q8_0Traits {
   static constexpr size_t kWBytes = 34;
   static constexpr bool kHasMin = false;
-  static Block32 load(const uint8_t *p) {
+  static Block32 load(const uint8_t* p) {
     Block32 b;
-    b.q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 2));
+    b.q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2));
     b.abs = _mm256_sign_epi8(b.q, b.q);
     b.d = f16(load_u16(p));
     b.m = 0.0f;

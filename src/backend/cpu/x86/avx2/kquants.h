@@ -11,7 +11,7 @@ namespace kestrel::backend::avx2 {
 // Q8_K activation block: [0,4) d (f32); [4,260) qs; [260,292) bsums (16 x
 // int16).
 constexpr size_t kQ8KBytes = 292;
-inline float q8k_d(const uint8_t *p) {
+inline float q8k_d(const uint8_t* p) {
   float d;
   std::memcpy(&d, p, sizeof d);
   return d;
@@ -25,16 +25,16 @@ struct Q4KKernel {
   static constexpr int kMaxNA = 4;
 
   struct W {
-    const uint8_t *qs;
+    const uint8_t* qs;
     __m256i sc[8];  // sc[j] in all 16 int16 lanes
     __m256i mins;   // 16 x int16: m[j] in lanes 2j, 2j+1
     float d;
     float dmin;
   };
 
-  static W load(const uint8_t *p) {
+  static W load(const uint8_t* p) {
     uint8_t sc[8], m[8];
-    const uint8_t *s = p + 4;
+    const uint8_t* s = p + 4;
     for (int j = 0; j < 4; ++j) {
       sc[j] = s[j] & 63;
       m[j] = s[j + 4] & 63;
@@ -52,8 +52,8 @@ struct Q4KKernel {
   }
 
   template <int NW, int NA>
-  static void run(int64_t n_in, const uint8_t *w, size_t w_stride, const uint8_t *a,
-                  size_t a_stride, float *y, int64_t ldy) {
+  static void run(int64_t n_in, const uint8_t* w, size_t w_stride, const uint8_t* a,
+                  size_t a_stride, float* y, int64_t ldy) {
     const int64_t nb = n_in / 256;
     __m256 acc[NW][NA];
     for (int i = 0; i < NW; ++i) {
@@ -64,18 +64,18 @@ struct Q4KKernel {
       W wb[NW];
       for (int i = 0; i < NW; ++i) wb[i] = load(w + i * w_stride + b * 144);
       for (int r = 0; r < NA; ++r) {
-        const uint8_t *ab = a + r * a_stride + b * kQ8KBytes;
-        const uint8_t *aq = ab + 4;
-        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ab + 260));
+        const uint8_t* ab = a + r * a_stride + b * kQ8KBytes;
+        const uint8_t* aq = ab + 4;
+        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + 260));
         const float da = q8k_d(ab);
         for (int i = 0; i < NW; ++i) {
           __m256i isum = _mm256_setzero_si256();
           for (int c = 0; c < 4; ++c) {
             const __m256i q =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb[i].qs + 32 * c));
-            const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(aq + 64 * c));
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[i].qs + 32 * c));
+            const __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq + 64 * c));
             const __m256i a_hi =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i *>(aq + 64 * c + 32));
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq + 64 * c + 32));
             const __m256i p_lo = _mm256_maddubs_epi16(_mm256_and_si256(q, low4), a_lo);
             const __m256i p_hi =
                 _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), a_hi);
@@ -108,26 +108,26 @@ struct Q6KKernel {
   static constexpr int kMaxNA = 4;
 
   struct W {
-    const uint8_t *ql;
-    const uint8_t *qh;
+    const uint8_t* ql;
+    const uint8_t* qh;
     __m256i scales16;  // 16 x int16 scales, for the -32 offset against bsums
     int8_t scales[16];
     float d;
   };
 
-  static W load(const uint8_t *p) {
+  static W load(const uint8_t* p) {
     W w;
     w.ql = p;
     w.qh = p + 128;
     std::memcpy(w.scales, p + 192, 16);
-    w.scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 192)));
+    w.scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 192)));
     w.d = f16(load_u16(p + 208));
     return w;
   }
 
   template <int NW, int NA>
-  static void run(int64_t n_in, const uint8_t *w, size_t w_stride, const uint8_t *a,
-                  size_t a_stride, float *y, int64_t ldy) {
+  static void run(int64_t n_in, const uint8_t* w, size_t w_stride, const uint8_t* a,
+                  size_t a_stride, float* y, int64_t ldy) {
     const int64_t nb = n_in / 256;
     __m256 acc[NW][NA];
     for (int i = 0; i < NW; ++i) {
@@ -139,18 +139,18 @@ struct Q6KKernel {
       W wb[NW];
       for (int i = 0; i < NW; ++i) wb[i] = load(w + i * w_stride + b * 210);
       for (int r = 0; r < NA; ++r) {
-        const uint8_t *ab = a + r * a_stride + b * kQ8KBytes;
-        const uint8_t *aq = ab + 4;
-        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(ab + 260));
+        const uint8_t* ab = a + r * a_stride + b * kQ8KBytes;
+        const uint8_t* aq = ab + 4;
+        const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ab + 260));
         const float da = q8k_d(ab);
         for (int i = 0; i < NW; ++i) {
           __m256i isum = _mm256_setzero_si256();
           for (int h = 0; h < 2; ++h) {
-            const auto *ql = reinterpret_cast<const __m256i *>(wb[i].ql + 64 * h);
+            const auto* ql = reinterpret_cast<const __m256i*>(wb[i].ql + 64 * h);
             const __m256i ql0 = _mm256_loadu_si256(ql);
             const __m256i ql1 = _mm256_loadu_si256(ql + 1);
             const __m256i qh =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb[i].qh + 32 * h));
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[i].qh + 32 * h));
             for (int k = 0; k < 4; ++k) {
               const __m256i lo_src = (k & 1) ? ql1 : ql0;
               const __m256i lo = (k >> 1) ? _mm256_and_si256(_mm256_srli_epi16(lo_src, 4), low4)
@@ -159,7 +159,7 @@ struct Q6KKernel {
                                                   low2);                        // bits 2k, 2k+1
               const __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));  // 0..63
               const __m256i av =
-                  _mm256_loadu_si256(reinterpret_cast<const __m256i *>(aq + 128 * h + 32 * k));
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq + 128 * h + 32 * k));
               const __m256i p = _mm256_maddubs_epi16(q, av);
               // Lanes 0..7: sub-block 8h + 2k, lanes 8..15: 8h + 2k + 1.
               const int s = 8 * h + 2 * k;

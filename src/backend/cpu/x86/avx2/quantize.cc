@@ -20,7 +20,7 @@ inline __m256 round_half_away(__m256 v) {
 
 // Quantizes 32 floats to int8 at `qs`; returns d and (through sum) the sum of
 // the values.
-inline float quantize32(const float *x, int8_t *qs, int32_t *sum) {
+inline float quantize32(const float* x, int8_t* qs, int32_t* sum) {
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   __m256 v[4];
   __m256 amax = _mm256_setzero_ps();
@@ -46,31 +46,31 @@ inline float quantize32(const float *x, int8_t *qs, int32_t *sum) {
   const __m256i packed =
       _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i *>(qs), _mm256_permutevar8x32_epi32(packed, order));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), _mm256_permutevar8x32_epi32(packed, order));
   return d;
 }
 
-void store_f16(uint8_t *p, float f) {
+void store_f16(uint8_t* p, float f) {
   const uint16_t h = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
   std::memcpy(p, &h, sizeof h);
 }
 
 // Q8_0 block: [d f16][32 x int8].
-void quantize_row_q8_0(const float *x, void *y, int64_t n) {
-  auto *out = static_cast<uint8_t *>(y);
+void quantize_row_q8_0(const float* x, void* y, int64_t n) {
+  auto* out = static_cast<uint8_t*>(y);
   for (int64_t i = 0; i < n / 32; ++i) {
     int32_t sum;
-    const float d = quantize32(x + 32 * i, reinterpret_cast<int8_t *>(out + 34 * i + 2), &sum);
+    const float d = quantize32(x + 32 * i, reinterpret_cast<int8_t*>(out + 34 * i + 2), &sum);
     store_f16(out + 34 * i, d);
   }
 }
 
 // Q8_1 block: [d f16][s f16][32 x int8].
-void quantize_row_q8_1(const float *x, void *y, int64_t n) {
-  auto *out = static_cast<uint8_t *>(y);
+void quantize_row_q8_1(const float* x, void* y, int64_t n) {
+  auto* out = static_cast<uint8_t*>(y);
   for (int64_t i = 0; i < n / 32; ++i) {
     int32_t sum;
-    const float d = quantize32(x + 32 * i, reinterpret_cast<int8_t *>(out + 36 * i + 4), &sum);
+    const float d = quantize32(x + 32 * i, reinterpret_cast<int8_t*>(out + 36 * i + 4), &sum);
     store_f16(out + 36 * i, d);
     store_f16(out + 36 * i + 2, static_cast<float>(sum) * d);
   }
@@ -80,11 +80,11 @@ void quantize_row_q8_1(const float *x, void *y, int64_t n) {
 // reference: max is the first element of largest magnitude, iscale = -127 /
 // max, q = min(127, nearest-even(iscale x)), d = 1 / iscale; an all-zero block
 // stays zero.
-void quantize_row_q8_k(const float *x, void *y, int64_t n) {
+void quantize_row_q8_k(const float* x, void* y, int64_t n) {
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
-  auto *out = static_cast<uint8_t *>(y);
+  auto* out = static_cast<uint8_t*>(y);
   for (int64_t i = 0; i < n / 256; ++i, out += 292) {
-    const float *xb = x + 256 * i;
+    const float* xb = x + 256 * i;
     __m256 amax = _mm256_setzero_ps();
     for (int k = 0; k < 32; ++k)
       amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, _mm256_loadu_ps(xb + 8 * k)));
@@ -107,7 +107,7 @@ void quantize_row_q8_k(const float *x, void *y, int64_t n) {
     }
     const float iscale = -127.0f / max;
     const __m256 is = _mm256_set1_ps(iscale);
-    auto *qs = reinterpret_cast<int8_t *>(out + 4);
+    auto* qs = reinterpret_cast<int8_t*>(out + 4);
     const __m256i cap = _mm256_set1_epi32(127);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int c = 0; c < 8; ++c) {  // 32 values per step
@@ -118,14 +118,14 @@ void quantize_row_q8_k(const float *x, void *y, int64_t n) {
       }
       const __m256i packed =
           _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-      _mm256_storeu_si256(reinterpret_cast<__m256i *>(qs + 32 * c),
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + 32 * c),
                           _mm256_permutevar8x32_epi32(packed, order));
     }
     int16_t bsums[16];
     for (int g = 0; g < 16; ++g) {
       // Sum of 16 int8: widen to int16 and add horizontally.
       const __m256i w =
-          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(qs + 16 * g)));
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs + 16 * g)));
       __m128i s8 = _mm_add_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
       s8 = _mm_hadd_epi16(s8, s8);
       s8 = _mm_hadd_epi16(s8, s8);
@@ -140,7 +140,7 @@ void quantize_row_q8_k(const float *x, void *y, int64_t n) {
 
 }  // namespace
 
-void install_avx2_quantizers(KernelTable &t) {
+void install_avx2_quantizers(KernelTable& t) {
   t.types[static_cast<size_t>(tensor::DType::Q8_0)].quantize_row = quantize_row_q8_0;
   t.types[static_cast<size_t>(tensor::DType::Q8_1)].quantize_row = quantize_row_q8_1;
   t.types[static_cast<size_t>(tensor::DType::Q8_K)].quantize_row = quantize_row_q8_k;

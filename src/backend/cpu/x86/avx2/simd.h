@@ -18,7 +18,7 @@ namespace kestrel::backend::avx2 {
 
 inline float f16(uint16_t h) { return _cvtsh_ss(h); }
 
-inline uint16_t load_u16(const uint8_t *p) {
+inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
@@ -34,8 +34,8 @@ inline float hsum(__m256 v) {
 // 16 bytes of packed nibbles -> 32 bytes: low nibbles in bytes 0..15, high
 // nibbles in 16..31 (GGUF's Q4_0/Q4_1/Q5_* element order: element j low,
 // element j + 16 high).
-inline __m256i unpack_nibbles_16(const uint8_t *p) {
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+inline __m256i unpack_nibbles_16(const uint8_t* p) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m256i both = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
 }
@@ -64,8 +64,8 @@ inline __m256i dot_s8_s8(__m256i x, __m256i y) {
 // NA>; K::kMaxNW x K::kMaxNA is the register-blocked shape (a few accumulators
 // short of the 16 registers).
 template <class K>
-void run_tiles(int64_t n_in, const uint8_t *w, size_t w_stride, int64_t n_w, const uint8_t *a,
-               size_t a_stride, int64_t n_a, float *y, int64_t ldy) {
+void run_tiles(int64_t n_in, const uint8_t* w, size_t w_stride, int64_t n_w, const uint8_t* a,
+               size_t a_stride, int64_t n_a, float* y, int64_t ldy) {
   int64_t r = 0;
   for (; r + K::kMaxNA <= n_a; r += K::kMaxNA) {
     int64_t o = 0;

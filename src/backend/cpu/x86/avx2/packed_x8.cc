@@ -1,0 +1,172 @@
+#include "backend/cpu/x86/avx2/packed_x8.h"
+
+#include <cstring>
+
+#include "backend/cpu/x86/avx2/simd.h"
+#include "core/error.h"
+
+namespace kestrel::backend::avx2 {
+namespace {
+
+using tensor::DType;
+
+struct Layout {
+  size_t block_bytes;  // original block
+  size_t qs_offset;    // of the quants in the original block
+  size_t qs_bytes;
+  bool has_min;
+};
+
+Layout layout_of(DType type) {
+  switch (type) {
+    case DType::Q4_0:
+      return {18, 2, 16, false};
+    case DType::Q4_1:
+      return {20, 4, 16, true};
+    case DType::Q8_0:
+      return {34, 2, 32, false};
+    default:
+      return {0, 0, 0, false};
+  }
+}
+
+inline __m256i bcast4(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return _mm256_set1_epi32(v);
+}
+
+// One group of 8 rows against NA activation rows. Activations: Q8_0 [d][32 q] or Q8_1
+// [d][s][32 q] blocks.
+template <DType kType, int NA>
+void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_stride, float* y,
+                  int64_t ldy) {
+  constexpr bool kMin = kType == DType::Q4_1;
+  constexpr bool kQ8 = kType == DType::Q8_0;
+  constexpr size_t kABytes = kMin ? 36 : 34;
+  constexpr size_t kAQs = kMin ? 4 : 2;
+  constexpr size_t kScales = kMin ? 32 : 16;
+  constexpr size_t kRecord = kScales + (kQ8 ? 256 : 128);
+  __m256 acc[NA];
+  for (int r = 0; r < NA; ++r) acc[r] = _mm256_setzero_ps();
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b, g += kRecord) {
+    __m256i isum[NA];
+    for (int r = 0; r < NA; ++r) isum[r] = _mm256_setzero_si256();
+    const uint8_t* qs = g + kScales;
+    if constexpr (kQ8) {
+      for (int c = 0; c < 8; ++c) {
+        const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
+        const __m256i wabs = _mm256_sign_epi8(w, w);
+        for (int r = 0; r < NA; ++r) {
+          const __m256i av = bcast4(a + r * a_stride + b * kABytes + kAQs + 4 * c);
+          const __m256i p = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, w));
+          isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, ones));
+        }
+      }
+    } else {
+      for (int c = 0; c < 4; ++c) {
+        const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(w, low4);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low4);
+        if constexpr (!kMin) {  // Q4_0: values q - 8, multiplied through the sign trick
+          lo = _mm256_sub_epi8(lo, _mm256_set1_epi8(8));
+          hi = _mm256_sub_epi8(hi, _mm256_set1_epi8(8));
+        }
+        const __m256i lo_abs = kMin ? lo : _mm256_sign_epi8(lo, lo);
+        const __m256i hi_abs = kMin ? hi : _mm256_sign_epi8(hi, hi);
+        for (int r = 0; r < NA; ++r) {
+          const uint8_t* aq = a + r * a_stride + b * kABytes + kAQs;
+          __m256i a_lo = bcast4(aq + 4 * c);
+          __m256i a_hi = bcast4(aq + 16 + 4 * c);
+          if constexpr (!kMin) {
+            a_lo = _mm256_sign_epi8(a_lo, lo);
+            a_hi = _mm256_sign_epi8(a_hi, hi);
+          }
+          // Each 16-bit sum is at most 2 * 15 * 127 in magnitude, so two of them add safely.
+          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo_abs, a_lo),
+                                             _mm256_maddubs_epi16(hi_abs, a_hi));
+          isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, ones));
+        }
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g)));
+    __m256 mw;
+    if constexpr (kMin)
+      mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g + 16)));
+    for (int r = 0; r < NA; ++r) {
+      const uint8_t* ab = a + r * a_stride + b * kABytes;
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(f16(load_u16(ab))));
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), scale, acc[r]);
+      if constexpr (kMin)
+        acc[r] = _mm256_fmadd_ps(mw, _mm256_set1_ps(f16(load_u16(ab + 2))), acc[r]);
+    }
+  }
+  for (int r = 0; r < NA; ++r) _mm256_storeu_ps(y + r * ldy, acc[r]);
+}
+
+template <DType kType>
+void tile_type(int64_t n_in, const uint8_t* packed, size_t group_bytes, int64_t n_groups,
+               const uint8_t* a, size_t a_stride, int64_t n_a, float* y, int64_t ldy) {
+  const int64_t nb = n_in / 32;
+  for (int64_t gi = 0; gi < n_groups; ++gi) {
+    const uint8_t* g = packed + gi * group_bytes;
+    float* yg = y + 8 * gi;
+    int64_t r = 0;
+    for (; r + 4 <= n_a; r += 4)
+      group_kernel<kType, 4>(nb, g, a + r * a_stride, a_stride, yg + r * ldy, ldy);
+    for (; r < n_a; ++r)
+      group_kernel<kType, 1>(nb, g, a + r * a_stride, a_stride, yg + r * ldy, ldy);
+  }
+}
+
+}  // namespace
+
+size_t packed_group_bytes(DType type, int64_t n_in) {
+  return n_in % 32 == 0 ? 8 * layout_of(type).block_bytes * (n_in / 32) : 0;
+}
+
+std::vector<uint8_t> pack_x8(DType type, const void* rows, size_t row_bytes, int64_t n_in,
+                             int64_t n_out) {
+  const Layout l = layout_of(type);
+  KESTREL_CHECK(l.block_bytes != 0 && n_out % 8 == 0 && n_in % 32 == 0, "pack_x8: cannot pack ",
+                tensor::dtype_name(type), " [", n_in, ", ", n_out, "]");
+  const int64_t nb = n_in / 32;
+  const size_t record = 8 * l.block_bytes;
+  const size_t scales = l.has_min ? 32 : 16;
+  std::vector<uint8_t> out(record * nb * (n_out / 8));
+  const auto* src = static_cast<const uint8_t*>(rows);
+  for (int64_t g = 0; g < n_out / 8; ++g) {
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* rec = out.data() + (g * nb + b) * record;
+      for (int j = 0; j < 8; ++j) {
+        const uint8_t* blk = src + (8 * g + j) * row_bytes + b * l.block_bytes;
+        std::memcpy(rec + 2 * j, blk, 2);                          // d
+        if (l.has_min) std::memcpy(rec + 16 + 2 * j, blk + 2, 2);  // m
+        for (size_t c = 0; c < l.qs_bytes / 4; ++c) {
+          std::memcpy(rec + scales + 32 * c + 4 * j, blk + l.qs_offset + 4 * c, 4);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void packed_tile(DType type, int64_t n_in, const uint8_t* packed, size_t group_bytes,
+                 int64_t n_groups, const void* act, size_t a_stride, int64_t n_a, float* y,
+                 int64_t ldy) {
+  const auto* a = static_cast<const uint8_t*>(act);
+  switch (type) {
+    case DType::Q4_0:
+      return tile_type<DType::Q4_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
+    case DType::Q4_1:
+      return tile_type<DType::Q4_1>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
+    case DType::Q8_0:
+      return tile_type<DType::Q8_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
+    default:
+      fail("packed_tile: no packed kernel for ", tensor::dtype_name(type));
+  }
+}
+
+}  // namespace kestrel::backend::avx2
