@@ -15,19 +15,32 @@ struct Layout {
   size_t qs_offset;    // of the quants in the original block
   size_t qs_bytes;
   bool has_min;
+  bool has_qh;  // Q5_0: 4 bytes of fifth bits after d
 };
 
 Layout layout_of(DType type) {
   switch (type) {
     case DType::Q4_0:
-      return {18, 2, 16, false};
+      return {18, 2, 16, false, false};
     case DType::Q4_1:
-      return {20, 4, 16, true};
+      return {20, 4, 16, true, false};
+    case DType::Q5_0:
+      return {22, 6, 16, false, true};
     case DType::Q8_0:
-      return {34, 2, 32, false};
+      return {34, 2, 32, false, false};
     default:
-      return {0, 0, 0, false};
+      return {0, 0, 0, false, false};
   }
+}
+
+// Bits 0..3 of each 32-bit lane -> its 4 bytes: byte k = 0x10 where bit k is set (Q5_0's fifth
+// bit, already in place).
+inline __m256i expand_fifth_bits(__m256i x) {
+  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0,
+                                          0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
+  const __m256i bit = _mm256_set1_epi32(0x08040201);
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(x, spread), bit), bit);
+  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
 inline __m256i bcast4(const uint8_t* p) {
@@ -43,9 +56,10 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
                   int64_t ldy) {
   constexpr bool kMin = kType == DType::Q4_1;
   constexpr bool kQ8 = kType == DType::Q8_0;
+  constexpr bool kQ5 = kType == DType::Q5_0;
   constexpr size_t kABytes = kMin ? 36 : 34;
   constexpr size_t kAQs = kMin ? 4 : 2;
-  constexpr size_t kScales = kMin ? 32 : 16;
+  constexpr size_t kScales = kMin ? 32 : kQ5 ? 48 : 16;
   constexpr size_t kRecord = kScales + (kQ8 ? 256 : 128);
   __m256 acc[NA];
   for (int r = 0; r < NA; ++r) acc[r] = _mm256_setzero_ps();
@@ -70,9 +84,15 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
         const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
         __m256i lo = _mm256_and_si256(w, low4);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low4);
-        if constexpr (!kMin) {  // Q4_0: values q - 8, multiplied through the sign trick
-          lo = _mm256_sub_epi8(lo, _mm256_set1_epi8(8));
-          hi = _mm256_sub_epi8(hi, _mm256_set1_epi8(8));
+        if constexpr (kQ5) {  // fifth bits: elements 4c.. at qh bit 4c, 16+4c.. at 16+4c
+          const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 16));
+          lo = _mm256_or_si256(lo, expand_fifth_bits(_mm256_srli_epi32(qh, 4 * c)));
+          hi = _mm256_or_si256(hi, expand_fifth_bits(_mm256_srli_epi32(qh, 16 + 4 * c)));
+        }
+        if constexpr (!kMin) {  // Q4_0 / Q5_0: values q - 8 / q - 16, through the sign trick
+          const __m256i offset = _mm256_set1_epi8(kQ5 ? 16 : 8);
+          lo = _mm256_sub_epi8(lo, offset);
+          hi = _mm256_sub_epi8(hi, offset);
         }
         const __m256i lo_abs = kMin ? lo : _mm256_sign_epi8(lo, lo);
         const __m256i hi_abs = kMin ? hi : _mm256_sign_epi8(hi, hi);
@@ -84,7 +104,7 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
             a_lo = _mm256_sign_epi8(a_lo, lo);
             a_hi = _mm256_sign_epi8(a_hi, hi);
           }
-          // Each 16-bit sum is at most 2 * 15 * 127 in magnitude, so two of them add safely.
+          // Each 16-bit sum is at most 2 * 16 * 127 in magnitude, so two of them add safely.
           const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo_abs, a_lo),
                                              _mm256_maddubs_epi16(hi_abs, a_hi));
           isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, ones));
@@ -134,7 +154,7 @@ std::vector<uint8_t> pack_x8(DType type, const void* rows, size_t row_bytes, int
                 tensor::dtype_name(type), " [", n_in, ", ", n_out, "]");
   const int64_t nb = n_in / 32;
   const size_t record = 8 * l.block_bytes;
-  const size_t scales = l.has_min ? 32 : 16;
+  const size_t scales = 16 + (l.has_min ? 16 : 0) + (l.has_qh ? 32 : 0);
   std::vector<uint8_t> out(record * nb * (n_out / 8));
   const auto* src = static_cast<const uint8_t*>(rows);
   for (int64_t g = 0; g < n_out / 8; ++g) {
@@ -144,6 +164,7 @@ std::vector<uint8_t> pack_x8(DType type, const void* rows, size_t row_bytes, int
         const uint8_t* blk = src + (8 * g + j) * row_bytes + b * l.block_bytes;
         std::memcpy(rec + 2 * j, blk, 2);                          // d
         if (l.has_min) std::memcpy(rec + 16 + 2 * j, blk + 2, 2);  // m
+        if (l.has_qh) std::memcpy(rec + 16 + 4 * j, blk + 2, 4);   // qh
         for (size_t c = 0; c < l.qs_bytes / 4; ++c) {
           std::memcpy(rec + scales + 32 * c + 4 * j, blk + l.qs_offset + 4 * c, 4);
         }
@@ -162,6 +183,8 @@ void packed_tile(DType type, int64_t n_in, const uint8_t* packed, size_t group_b
       return tile_type<DType::Q4_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
     case DType::Q4_1:
       return tile_type<DType::Q4_1>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
+    case DType::Q5_0:
+      return tile_type<DType::Q5_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
     case DType::Q8_0:
       return tile_type<DType::Q8_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
     default:
