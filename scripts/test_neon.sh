@@ -29,7 +29,7 @@ fi
 # Only the libraries without third-party run-time dependencies, and their tests: the tokenizer
 # (PCRE2) and everything built on it are left out, as are tests that need models.
 cmake -S . -B "$build/kestrel" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
-  -DGTest_DIR="$gtest_prefix/lib/cmake/GTest"
+  -DGTest_DIR="$gtest_prefix/lib/cmake/GTest" -DKESTREL_BUILD_BENCH=OFF
 tests=(core_tests quant_tests backend_tests kv_tests sample_tests)
 cmake --build "$build/kestrel" -j "$jobs" --target "${tests[@]}"
 
