@@ -105,24 +105,9 @@ void CpuOps::write_kv(const float* k, const float* v, const int32_t* slots, int6
 }
 
 void CpuOps::glu(const float* gate, const float* up, float* out, int64_t n, Activation act) {
-  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
-  constexpr float kGeluCoef = 0.044715f;
+  const GluFn glu = kernels_.glu;
   pool_.parallel_for(n, 4096, [&](int64_t i0, int64_t i1, int) {
-    switch (act) {
-      case Activation::kSilu:
-        for (int64_t i = i0; i < i1; ++i) {
-          const float g = gate[i];
-          out[i] = g / (1.0f + std::exp(-g)) * up[i];
-        }
-        break;
-      case Activation::kGeluTanh:
-        for (int64_t i = i0; i < i1; ++i) {
-          const float g = gate[i];
-          out[i] =
-              0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * g * (1.0f + kGeluCoef * g * g))) * up[i];
-        }
-        break;
-    }
+    glu(gate + i0, up + i0, out + i0, i1 - i0, act);
   });
 }
 

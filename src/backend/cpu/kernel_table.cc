@@ -59,6 +59,23 @@ void generic_f16_to_f32(const uint16_t* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = quant::fp16_to_fp32(x[i]);
 }
 
+void generic_glu(const float* gate, const float* up, float* out, int64_t n, Activation act) {
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  constexpr float kGeluCoef = 0.044715f;
+  switch (act) {
+    case Activation::kSilu:
+      for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+      break;
+    case Activation::kGeluTanh:
+      for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        out[i] =
+            0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * g * (1.0f + kGeluCoef * g * g))) * up[i];
+      }
+      break;
+  }
+}
+
 void generic_round_f16(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = quant::fp16_to_fp32(quant::fp32_to_fp16(x[i]));
 }
@@ -83,6 +100,7 @@ KernelTable build_table(Isa isa) {
   t.exp_sum = generic_exp_sum;
   t.f16_to_f32 = generic_f16_to_f32;
   t.round_f16 = generic_round_f16;
+  t.glu = generic_glu;
   switch (isa) {
     case Isa::kGeneric:
       break;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/cpu/isa.h"
+#include "backend/ops.h"
 #include "quant/type_ops.h"
 
 namespace kestrel::backend {
@@ -37,6 +38,8 @@ using ExpSumFn = float (*)(float* x, int64_t n, float max);
 // place).
 using F16ToF32Fn = void (*)(const uint16_t* x, float* y, int64_t n);
 using RoundF16Fn = void (*)(float* x, int64_t n);
+// out[i] = act(gate[i]) * up[i] for i < n; out may alias gate.
+using GluFn = void (*)(const float* gate, const float* up, float* out, int64_t n, Activation act);
 
 // Load-time repacking of a weight matrix (rows of GGUF blocks) into groups of `pack_rows` rows,
 // and the tile kernel over such groups (same contract as MatTileFn, n_w = pack_rows * n_groups).
@@ -62,6 +65,7 @@ struct KernelTable {
   ExpSumFn exp_sum = nullptr;
   F16ToF32Fn f16_to_f32 = nullptr;
   RoundF16Fn round_f16 = nullptr;
+  GluFn glu = nullptr;
 
   // The entry for `type`; throws kestrel::Error when there are no kernels for
   // it.

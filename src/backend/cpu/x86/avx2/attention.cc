@@ -1,6 +1,7 @@
 // AVX2 pieces of tiled attention (the driver is src/backend/cpu/attention.cc):
 // score and probability-times-value tiles register-blocked over rows and keys,
-// a vectorized exp, and F16 row conversions with F16C.
+// a vectorized exp, and F16 row conversions with F16C; and the gated activations
+// (SiLU, GELU) on the same exp.
 #include <cmath>
 
 #include "backend/cpu/kernel_table.h"
@@ -108,13 +109,9 @@ void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int 
   }
 }
 
-// exp(x) for x <= 0 (softmax arguments): x = n ln2 + f, |f| <= ln2/2, exp(f) by
-// a degree-7 polynomial (relative error below 2^-23), then 2^n through the
-// exponent bits. Arguments below -87 (including -inf, the masked keys) give
-// exactly 0.
-inline __m256 exp_nonpositive(__m256 x) {
-  const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
-  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+// exp(x) for x in [-87, 88]: x = n ln2 + f, |f| <= ln2/2, exp(f) by a degree-7 polynomial
+// (relative error below 2^-23), then 2^n through the exponent bits.
+inline __m256 exp_in_range(__m256 x) {
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 f = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -128,8 +125,14 @@ inline __m256 exp_nonpositive(__m256 x) {
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(f, f), _mm256_add_ps(f, _mm256_set1_ps(1.0f)));
   const __m256i pow2 =
       _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  y = _mm256_mul_ps(y, _mm256_castsi256_ps(pow2));
-  return _mm256_andnot_ps(underflow, y);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(pow2));
+}
+
+// exp(x), arguments below -87 (including -inf) giving exactly 0 and above 88 clamped to exp(88).
+inline __m256 exp_clamped(__m256 x) {
+  const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  return _mm256_andnot_ps(underflow, exp_in_range(x));
 }
 
 float exp_sum(float* x, int64_t n, float max) {
@@ -137,7 +140,7 @@ float exp_sum(float* x, int64_t n, float max) {
   __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+    const __m256 e = exp_clamped(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
     _mm256_storeu_ps(x + i, e);
     acc = _mm256_add_ps(acc, e);
   }
@@ -167,6 +170,45 @@ void round_f16(float* x, int64_t n) {
   for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
 }
 
+// SiLU: g / (1 + exp(-g)). GELU (tanh form): 0.5 g (1 + tanh(u)), u = sqrt(2/pi) (g + 0.044715
+// g^3), with tanh(u) = sign(u) (1 - e) / (1 + e), e = exp(-2|u|) <= 1.
+void glu(const float* gate, const float* up, float* out, int64_t n, Activation act) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    __m256 a;
+    switch (act) {
+      case Activation::kSilu:
+        a = _mm256_div_ps(g, _mm256_add_ps(one, exp_clamped(_mm256_xor_ps(g, sign_mask))));
+        break;
+      case Activation::kGeluTanh: {
+        const __m256 g2 = _mm256_mul_ps(g, g);
+        const __m256 u =
+            _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.79788456080286535587989211986876f), g),
+                          _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), g2, one));
+        const __m256 au = _mm256_andnot_ps(sign_mask, u);
+        const __m256 e = exp_clamped(_mm256_mul_ps(_mm256_set1_ps(-2.0f), au));
+        const __m256 t = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+        const __m256 tanh_u = _mm256_or_ps(t, _mm256_and_ps(u, sign_mask));
+        a = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), g), _mm256_add_ps(one, tanh_u));
+        break;
+      }
+    }
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(a, _mm256_loadu_ps(up + i)));
+  }
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  for (; i < n; ++i) {
+    const float g = gate[i];
+    const float a =
+        act == Activation::kSilu
+            ? g / (1.0f + std::exp(-g))
+            : 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * g * (1.0f + 0.044715f * g * g)));
+    out[i] = a * up[i];
+  }
+}
+
 }  // namespace
 
 void install_avx2_attention(KernelTable& t) {
@@ -175,6 +217,7 @@ void install_avx2_attention(KernelTable& t) {
   t.exp_sum = exp_sum;
   t.f16_to_f32 = f16_to_f32;
   t.round_f16 = round_f16;
+  t.glu = glu;
 }
 
 }  // namespace kestrel::backend
