@@ -49,7 +49,10 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-bool needs_calibration(Method m) { return m == Method::kWanda || m == Method::kLayers; }
+// Every method that ranks by importance measures it on calibration text. (Weight norms alone are
+// a poor proxy: SmolLM2's FFN has low-norm channels that carry its massive activations, and removing
+// 128 of 1536 channels by weight norm leaves a model that no longer predicts anything.)
+bool needs_calibration(Method m) { return m != Method::kMagnitude && m != Method::kSemi24; }
 
 // Number of units to remove out of n: the count, or round(fraction * n).
 int64_t removal_count(const PruneOptions& o, int64_t n, const char* unit) {
@@ -112,23 +115,58 @@ void prune_file(const std::string& in, const std::string& out, const PruneOption
                 "prune: --sparsity must lie in 0..1, not ", o.sparsity);
   validate(o);
   std::unique_ptr<io::GgufFile> file = io::GgufFile::open(in);
+  train::DenseModel m = train::DenseModel::from_gguf(*file);
+  log("loaded " + in + ", dequantized");
+  prune_model(*file, m, o, log);
+  m.write(out, o.out_type);
+  log("wrote " + out);
+}
+
+void prune_model(const io::GgufFile& f, train::DenseModel& m, const PruneOptions& o,
+                 const std::function<void(const std::string&)>& log) {
+  validate(o);
+  const io::GgufFile* file = &f;
   const std::string arch = file->get_string_or("general.architecture", "");
   const model::ArchSpec* spec = model::find_arch(arch);
-  KESTREL_CHECK(spec != nullptr, in, ": unsupported architecture '", arch, "'");
+  KESTREL_CHECK(spec != nullptr, "prune: unsupported architecture '", arch, "'");
   model::HParams hp = model::read_common_hparams(*file, arch);
   spec->read_hparams(*file, hp);
+  // The dense model may already be pruned (distillation prunes layers, then FFN channels): its
+  // own metadata has the current shape.
+  hp.n_layer = static_cast<int32_t>(m.get_int(arch + ".block_count"));
+  hp.n_ff = static_cast<int32_t>(m.get_int(arch + ".feed_forward_length"));
+  hp.n_head = static_cast<int32_t>(m.get_int(arch + ".attention.head_count"));
   KESTREL_CHECK(!(o.method == Method::kLayers && arch == "gemma3"),
                 "prune: gemma3 fixes its sliding-window pattern by layer index, so removing layers "
                 "would change which layers attend globally; use ffn or heads");
-  train::DenseModel m = train::DenseModel::from_gguf(*file);
-  log("loaded " + in + " (" + arch + ", " + std::to_string(hp.n_layer) + " layers), dequantized");
 
+  // Counts are checked before the (slow) calibration pass.
+  int64_t k_units = 0;  // FFN channels or layers removed
+  int64_t r_heads = 0;  // query heads removed from each KV group
+  const int64_t group = hp.n_head / hp.n_head_kv;
+  if (o.method == Method::kFfn) k_units = removal_count(o, hp.n_ff, "FFN channels");
+  if (o.method == Method::kLayers) k_units = removal_count(o, hp.n_layer, "layers");
+  if (o.method == Method::kHeads) {
+    if (o.remove >= 0) {
+      KESTREL_CHECK(o.remove % hp.n_head_kv == 0, "prune: --remove ", o.remove,
+                    " heads must be a multiple of the ", hp.n_head_kv,
+                    " KV groups (each group loses the same number of query heads)");
+      r_heads = o.remove / hp.n_head_kv;
+    } else {
+      r_heads = std::llround(o.sparsity * static_cast<double>(group));
+    }
+    KESTREL_CHECK(r_heads < group, "prune: removing ", r_heads, " of the ", group,
+                  " query heads of each KV group would leave none");
+  }
   ThreadPool pool(o.threads > 0 ? o.threads
                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   CalibStats stats;
   const bool calibrated = !o.calib_path.empty();
   if (calibrated) {
-    const train::Config cfg = train::llama_config(*file);
+    train::Config cfg = train::llama_config(*file);
+    cfg.n_layer = hp.n_layer;
+    cfg.n_ff = hp.n_ff;
+    cfg.n_head = hp.n_head;
     const std::unique_ptr<tokenizer::Tokenizer> tok = tokenizer::Tokenizer::from_gguf(*file);
     std::vector<int32_t> tokens = tok->encode(read_text(o.calib_path), true, false);
     if (static_cast<int64_t>(tokens.size()) > o.calib_tokens) tokens.resize(o.calib_tokens);
@@ -161,11 +199,9 @@ void prune_file(const std::string& in, const std::string& out, const PruneOption
       break;
     }
     case Method::kFfn: {
-      const int64_t k = removal_count(o, hp.n_ff, "FFN channels");
+      const int64_t k = k_units;
       for (int il = 0; il < hp.n_layer; ++il) {
-        const std::vector<double> score =
-            calibrated ? stats.layers[il].ffn_channel : ffn_weight_scores(m, il);
-        slice_ffn(m, il, keep_top(score, hp.n_ff - k));
+        slice_ffn(m, il, keep_top(stats.layers[il].ffn_channel, hp.n_ff - k));
       }
       m.set_u32(p + "feed_forward_length", static_cast<uint32_t>(hp.n_ff - k));
       log("removed " + std::to_string(k) + " of " + std::to_string(hp.n_ff) +
@@ -173,21 +209,9 @@ void prune_file(const std::string& in, const std::string& out, const PruneOption
       break;
     }
     case Method::kHeads: {
-      const int64_t group = hp.n_head / hp.n_head_kv;
-      int64_t r;  // query heads removed from each KV group
-      if (o.remove >= 0) {
-        KESTREL_CHECK(o.remove % hp.n_head_kv == 0, "prune: --remove ", o.remove,
-                      " heads must be a multiple of the ", hp.n_head_kv,
-                      " KV groups (each group loses the same number of query heads)");
-        r = o.remove / hp.n_head_kv;
-      } else {
-        r = std::llround(o.sparsity * static_cast<double>(group));
-      }
-      KESTREL_CHECK(r < group, "prune: removing ", r, " of the ", group,
-                    " query heads of each KV group would leave none");
+      const int64_t r = r_heads;
       for (int il = 0; il < hp.n_layer; ++il) {
-        const std::vector<double> score =
-            calibrated ? stats.layers[il].head : head_weight_scores(m, il, hp.head_dim);
+        const std::vector<double>& score = stats.layers[il].head;
         std::vector<int64_t> keep;
         for (int64_t g = 0; g < hp.n_head_kv; ++g) {
           const std::vector<double> sub(score.begin() + g * group, score.begin() + (g + 1) * group);
@@ -205,7 +229,7 @@ void prune_file(const std::string& in, const std::string& out, const PruneOption
       break;
     }
     case Method::kLayers: {
-      const int64_t k = removal_count(o, hp.n_layer, "layers");
+      const int64_t k = k_units;
       std::vector<double> bi(hp.n_layer);
       for (int il = 0; il < hp.n_layer; ++il) bi[il] = stats.layers[il].block_influence;
       std::vector<int> keep;
@@ -224,8 +248,6 @@ void prune_file(const std::string& in, const std::string& out, const PruneOption
       break;
     }
   }
-  m.write(out, o.out_type);
-  log("wrote " + out);
 }
 
 }  // namespace kestrel::prune

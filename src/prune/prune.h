@@ -11,8 +11,8 @@
 //   ffn        the least important FFN channels of every layer (rows of gate/up, columns of down)
 //   heads      the least important query heads, the same number from each KV group of every layer
 //   layers     the layers that change the residual stream least (ShortGPT's block influence)
-// Importance comes from calibration text (llama family) or, for ffn/heads without it, from weight
-// norms.
+// wanda and the structured methods measure importance on calibration text with the training
+// forward pass, which covers the llama family; magnitude and 2:4 work on every architecture.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,13 @@
 #include <string>
 
 #include "tensor/dtype.h"
+
+namespace kestrel::io {
+class GgufFile;
+}
+namespace kestrel::train {
+class DenseModel;
+}
 
 namespace kestrel::prune {
 
@@ -43,6 +50,10 @@ struct PruneOptions {
 
 // Checks the options that do not need the model (method/sparsity/count combinations, ranges).
 void validate(const PruneOptions& opts);
+
+// Prunes a model loaded from `file` (dequantized into `m`) in memory; updates its metadata.
+void prune_model(const io::GgufFile& file, train::DenseModel& m, const PruneOptions& opts,
+                 const std::function<void(const std::string&)>& log);
 
 // Loads `in`, prunes, writes `out` (through a temporary file). `log` receives progress lines.
 // Throws kestrel::Error before anything is written when the input or the options are invalid.

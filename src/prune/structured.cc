@@ -46,23 +46,6 @@ void slice_cols(train::DenseTensor& t, const std::vector<int64_t>& keep, int64_t
   t.ne[0] = new_cols;
 }
 
-double row_norm(const train::DenseTensor& t, int64_t r0, int64_t n_rows) {
-  double s = 0;
-  for (int64_t i = r0 * t.ne[0]; i < (r0 + n_rows) * t.ne[0]; ++i) s += double(t.data[i]) * t.data[i];
-  return std::sqrt(s);
-}
-
-double col_norm(const train::DenseTensor& t, int64_t c0, int64_t n_cols) {
-  double s = 0;
-  for (int64_t r = 0; r < t.rows(); ++r) {
-    for (int64_t c = c0; c < c0 + n_cols; ++c) {
-      const double v = t.data[r * t.ne[0] + c];
-      s += v * v;
-    }
-  }
-  return std::sqrt(s);
-}
-
 }  // namespace
 
 std::vector<int64_t> keep_top(const std::vector<double>& score, int64_t n_keep) {
@@ -104,27 +87,6 @@ void keep_layers(train::DenseModel& m, const std::vector<int>& keep) {
     out.push_back(std::move(t));
   }
   m.tensors() = std::move(out);
-}
-
-std::vector<double> ffn_weight_scores(train::DenseModel& m, int il) {
-  const train::DenseTensor& gate = m.get(blk(il, "ffn_gate.weight"));
-  const train::DenseTensor& up = m.get(blk(il, "ffn_up.weight"));
-  const train::DenseTensor& down = m.get(blk(il, "ffn_down.weight"));
-  std::vector<double> s(gate.rows());
-  for (int64_t j = 0; j < gate.rows(); ++j) {
-    s[j] = row_norm(gate, j, 1) * row_norm(up, j, 1) * col_norm(down, j, 1);
-  }
-  return s;
-}
-
-std::vector<double> head_weight_scores(train::DenseModel& m, int il, int64_t head_dim) {
-  const train::DenseTensor& q = m.get(blk(il, "attn_q.weight"));
-  const train::DenseTensor& o = m.get(blk(il, "attn_output.weight"));
-  std::vector<double> s(q.rows() / head_dim);
-  for (size_t h = 0; h < s.size(); ++h) {
-    s[h] = row_norm(q, h * head_dim, head_dim) * col_norm(o, h * head_dim, head_dim);
-  }
-  return s;
 }
 
 }  // namespace kestrel::prune

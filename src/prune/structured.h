@@ -21,9 +21,4 @@ void slice_heads(train::DenseModel& m, int il, const std::vector<int64_t>& keep,
 // Keeps the layers `keep` (ascending), renumbered 0..keep.size()-1; the others' tensors go.
 void keep_layers(train::DenseModel& m, const std::vector<int>& keep);
 
-// Weight-only importance for models without calibration: channel j scores
-// ||gate_j|| ||up_j|| ||down_:j||, head h scores ||attn_q_h|| ||attn_output_:h||.
-std::vector<double> ffn_weight_scores(train::DenseModel& m, int il);
-std::vector<double> head_weight_scores(train::DenseModel& m, int il, int64_t head_dim);
-
 }  // namespace kestrel::prune
