@@ -34,6 +34,7 @@ struct DistillFlags {
   std::string data;
   std::string eval;
   int64_t eval_tokens = 512;
+  int64_t calib_tokens = 512;
   int64_t steps = 100;
   std::string checkpoint_dir;
   int64_t checkpoint_every = 50;
@@ -100,6 +101,7 @@ void run_distill(DistillFlags& f) {
   KESTREL_CHECK(f.steps >= 0, "distill: --steps must be >= 0");
   KESTREL_CHECK(f.checkpoint_every > 0, "distill: --checkpoint-every must be > 0");
   KESTREL_CHECK(f.eval_tokens > 1, "distill: --eval-tokens must be > 1");
+  KESTREL_CHECK(f.calib_tokens > 0, "distill: --calib-tokens must be > 0");
   KESTREL_CHECK(f.type == "f16" || f.type == "f32", "distill: --type must be f16 or f32");
   KESTREL_CHECK(!f.resume || !f.checkpoint_dir.empty(), "distill: --resume needs --checkpoint DIR");
   KESTREL_CHECK(f.out != f.teacher, "distill: the output must be another file than the teacher");
@@ -120,6 +122,7 @@ void run_distill(DistillFlags& f) {
   // The student starts as the teacher pruned by the importance measured on the training text.
   prune::PruneOptions po;
   po.calib_path = f.data;
+  po.calib_tokens = f.calib_tokens;
   po.threads = n_threads;
   if (f.layers > 0 && f.layers < tcfg.n_layer) {
     po.method = prune::Method::kLayers;
@@ -203,6 +206,8 @@ void add_distill_command(CLI::App& app) {
   cmd->add_option("--data", f->data, "Training text file")->required();
   cmd->add_option("--eval", f->eval, "Evaluation text: KL/top-1/perplexity before and after");
   cmd->add_option("--eval-tokens", f->eval_tokens, "Evaluation tokens (default 512)");
+  cmd->add_option("--calib-tokens", f->calib_tokens,
+                  "Training-text tokens that rank layers/channels for the student (default 512)");
   cmd->add_option("--steps", f->steps, "Total optimizer steps (default 100)");
   cmd->add_option("--seq-len", f->train.seq_len, "Tokens per training window (default 64)");
   cmd->add_option("--lr", f->train.lr, "Adam learning rate (default 1e-4)");
