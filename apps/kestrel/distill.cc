@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/thread_pool.h"
 #include "io/gguf/gguf_file.h"
 #include "prune/prune.h"
@@ -163,7 +164,9 @@ void run_distill(DistillFlags& f) {
   if (!eval_tokens.empty()) {
     log_line("before training: " + describe(evaluate(scfg, trainer.params(), tfn, eval_tokens, eval_window, &pool)));
   }
+  // On a terminal the shared progress bar; into a log, a line every 10 steps.
   const bool tty = isatty(fileno(stderr)) != 0;
+  ProgressBar bar("distill", std::max<int64_t>(1, f.steps));
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t first = trainer.steps_done();
   double avg = -1;
@@ -173,21 +176,16 @@ void run_distill(DistillFlags& f) {
     const int64_t s = trainer.steps_done();
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double per = el / static_cast<double>(s - first);
-    constexpr int kWidth = 24;
-    const int fill = static_cast<int>(kWidth * s / std::max<int64_t>(1, f.steps));
-    char line[200];
-    std::snprintf(line, sizeof line, "distill [%s%s] %lld/%lld loss %.4f (avg %.4f) %.2f s/step, ETA %.0f s",
-                  std::string(fill, '#').c_str(), std::string(kWidth - fill, '-').c_str(),
-                  static_cast<long long>(s), static_cast<long long>(f.steps), loss, avg, per,
-                  per * static_cast<double>(f.steps - s));
-    if (tty) {
-      std::fprintf(stderr, "\r%s", line);
-    } else if (s == first + 1 || s % 10 == 0 || s == f.steps) {
-      std::fprintf(stderr, "%s\n", line);
+    char note[120];
+    std::snprintf(note, sizeof note, "loss %.4f (avg %.4f) %.2f s/step", loss, avg, per);
+    bar.update(s, note);
+    if (!tty && (s == first + 1 || s % 10 == 0 || s == f.steps)) {
+      std::fprintf(stderr, "distill %lld/%lld %s, ETA %.0f s\n", static_cast<long long>(s),
+                   static_cast<long long>(f.steps), note, per * static_cast<double>(f.steps - s));
     }
     if (!ckpt.empty() && (s % f.checkpoint_every == 0 || s == f.steps)) trainer.save_checkpoint(ckpt);
   }
-  if (tty && f.steps > first) std::fputc('\n', stderr);
+  bar.finish();
   if (!eval_tokens.empty()) {
     log_line("after training: " + describe(evaluate(scfg, trainer.params(), tfn, eval_tokens, eval_window, &pool)));
   }

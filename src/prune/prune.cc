@@ -239,7 +239,8 @@ void prune_model(const io::GgufFile& f, train::DenseModel& m, const PruneOptions
         if (std::find(kept.begin(), kept.end(), il) != kept.end()) {
           keep.push_back(il);
         } else {
-          removed += (removed.empty() ? "" : ",") + std::to_string(il);
+          if (!removed.empty()) removed += ',';
+          removed += std::to_string(il);
         }
       }
       keep_layers(m, keep);

@@ -18,16 +18,6 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Visits the same tensor of several Params in step.
-void for_each_pair(const Config& cfg, Params<float>& a, Params<float>& b,
-                   const std::function<void(const TensorRef&, std::vector<float>&,
-                                            std::vector<float>&)>& fn) {
-  std::vector<std::vector<float>*> bs;
-  for_each_tensor<float>(cfg, b, [&](const TensorRef&, std::vector<float>& v) { bs.push_back(&v); });
-  size_t i = 0;
-  for_each_tensor<float>(cfg, a, [&](const TensorRef& r, std::vector<float>& v) { fn(r, v, *bs[i++]); });
-}
-
 }  // namespace
 
 Trainer::Trainer(const Config& cfg, Params<float> params, const TrainOptions& opts,
