@@ -242,7 +242,7 @@ def main():
     text = render(report)
     print(text)
     if args.out:
-        Path(args.out).write_text(text)
+        Path(args.out).write_text(text + "\n")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     return 0
@@ -253,9 +253,11 @@ def resolve_models(spec):
     for name in [s for s in spec.split(",") if s]:
         if name in MODELS:
             rel, how = MODELS[name]
-            path = ROOT / rel
+            # models/ or $KESTREL_MODELS, as scripts/fetch_models.sh and make_bench_models.sh use.
+            models_dir = Path(os.environ.get("KESTREL_MODELS", ROOT / "models"))
+            path = models_dir / Path(rel).relative_to("models")
             if not path.exists():
-                raise UsageError(f"model {name} missing: {rel} (make it with `{how}`)")
+                raise UsageError(f"model {name} missing: {path} (make it with `{how}`)")
         else:
             path = Path(name)
             if not path.exists():
@@ -321,8 +323,18 @@ def measure(args, threads):
                     "depth": args.depth, "llama_ts": lc, "kestrel_ts": ks, "ratios": ratios,
                     "work_per_token_g": work, "limit": cap,
                 })
+            save_partial(args, report)
     report["load_after"] = os.getloadavg()
     return report
+
+
+def save_partial(args, report):
+    """Writes what is measured so far to --out/--json, so a long run cut short keeps its rows."""
+    partial = dict(report, load_after=os.getloadavg())
+    if args.out:
+        Path(args.out).write_text(render(partial) + "\n\n(partial: the run is not finished)\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(partial, indent=2) + "\n")
 
 
 def cpu_name():

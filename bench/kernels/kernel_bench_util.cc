@@ -44,9 +44,15 @@ backend::WeightMatrix WeightCopies::matrix(int i) const {
 
 const WeightCopies& weight_copies(tensor::DType type, int64_t n_out, int64_t n_in,
                                   size_t min_bytes) {
-  static std::map<std::tuple<tensor::DType, int64_t, int64_t, size_t>, WeightCopies> cache;
-  WeightCopies& c = cache[{type, n_out, n_in, min_bytes}];
-  if (c.copies > 0) return c;
+  using Key = std::tuple<tensor::DType, int64_t, int64_t, size_t>;
+  static std::map<Key, WeightCopies> cache;
+  const Key key{type, n_out, n_in, min_bytes};
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  // Keep one large (beyond-cache) set at a time: eight of them would hold gigabytes.
+  for (auto it = cache.begin(); it != cache.end();) {
+    it = std::get<3>(it->first) > 0 ? cache.erase(it) : std::next(it);
+  }
+  WeightCopies& c = cache[key];
   c.type = type;
   c.n_in = n_in;
   c.n_out = n_out;
