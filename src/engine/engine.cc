@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "core/error.h"
@@ -14,7 +15,20 @@ int32_t blocks_for(const EngineOptions& o) {
   KESTREL_CHECK(o.n_ctx > 0 && o.n_seq_max > 0 && o.block_size > 0,
                 "engine: n_ctx, n_seq_max and block_size must be positive");
   const int64_t per_seq = (static_cast<int64_t>(o.n_ctx) + o.block_size - 1) / o.block_size;
+  if (o.n_blocks > 0) {
+    // One sequence must always fit at full length, or preemption could not make progress.
+    KESTREL_CHECK(o.n_blocks >= per_seq, "engine: ", o.n_blocks, " KV blocks of ", o.block_size,
+                  " tokens cannot hold one sequence of the context length ", o.n_ctx);
+    return o.n_blocks;
+  }
   return static_cast<int32_t>(per_seq * o.n_seq_max);
+}
+
+SchedulerLimits limits_for(const EngineOptions& o, const model::Model& model) {
+  SchedulerLimits l;
+  l.token_budget = std::min<int64_t>(o.token_budget, model.max_batch());
+  l.max_running = o.max_running;
+  return l;
 }
 
 }  // namespace
@@ -35,10 +49,24 @@ Engine::Engine(model::Model& model, const EngineOptions& options)
       kv_(blocks_for(options), options.block_size),
       kv_storage_(model.hparams().n_layer, static_cast<int64_t>(blocks_for(options)) * options.block_size,
                   model.hparams().kv_row()),
-      scheduler_(kv_, std::min<int64_t>(options.token_budget, model.max_batch())),
+      scheduler_(kv_, limits_for(options, model), options.prefix_cache),
       runner_(model, kv_, kv_storage_) {}
 
 SeqId Engine::add(GenerationRequest request, TokenCallback on_token) {
+  TokenEventCallback on_event;
+  if (on_token) {
+    on_event = [cb = std::move(on_token)](const TokenEvent& e) { cb(e.seq, e.token, e.finish); };
+  }
+  return add(std::move(request), std::move(on_event));
+}
+
+void Engine::set_limits(const SchedulerLimits& limits) {
+  SchedulerLimits l = limits;
+  l.token_budget = std::min<int64_t>(l.token_budget, model_.max_batch());
+  scheduler_.set_limits(l);
+}
+
+SeqId Engine::add(GenerationRequest request, TokenEventCallback on_token) {
   const int32_t n_vocab = model_.hparams().n_vocab;
   KESTREL_CHECK(!request.prompt.empty(), "engine: empty prompt");
   KESTREL_CHECK(static_cast<int64_t>(request.prompt.size()) < options_.n_ctx, "engine: prompt of ",
@@ -73,20 +101,24 @@ void Engine::reap_cancelled() {
 void Engine::finish(Sequence& seq, FinishReason reason, int32_t last_token) {
   seq.finish = reason;
   const SeqId id = seq.id;
-  TokenCallback cb = std::move(seq.on_token);
+  TokenEventCallback cb = std::move(seq.on_token);
+  const bool with_logprobs = last_token >= 0 && seq.logprobs >= 0;
   scheduler_.remove(id);
   if (kv_.contains(id)) kv_.free(id);
   seqs_.erase(id);
   owned_.erase(id);
-  if (cb) cb(id, last_token, reason);
+  if (cb) cb(TokenEvent{id, last_token, reason, with_logprobs ? &logprobs_ : nullptr});
 }
 
 void Engine::step() {
   reap_cancelled();
   const StepPlan plan = scheduler_.schedule();
   if (plan.empty()) {
-    // Nothing fits in the KV cache: end the newest sequence so the others can go on.
-    if (!scheduler_.empty()) finish(*scheduler_.running().back(), FinishReason::kLength, -1);
+    // Nothing runs and the oldest waiting sequence does not fit in an otherwise empty KV cache
+    // (cannot happen with the sizes the constructor checks, but must not spin): end it.
+    if (scheduler_.running().empty() && !scheduler_.waiting().empty()) {
+      finish(*scheduler_.waiting().front(), FinishReason::kLength, -1);
+    }
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -102,6 +134,8 @@ void Engine::step() {
   reap_cancelled();
   const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   (has_prompt ? stats_.prompt_seconds : stats_.generate_seconds) += dt;
+  stats_.last_step_seconds = dt;
+  stats_.last_step_tokens = plan.n_tokens;
   ++stats_.steps;
 }
 
@@ -114,8 +148,13 @@ void Engine::commit(const StepPlan& plan) {
     Sequence& seq = *it->second;
     if (seq.cancelled) continue;
     seq.n_computed += chunk.n_tokens;
+    if (options_.prefix_cache) {
+      kv_.cache_computed(seq.id, seq.tokens, seq.n_computed, seq.cache_salt);
+    }
     if (!chunk.wants_logits) continue;
-    const int32_t token = seq.sampler.sample(runner_.logits_of(c));
+    const float* logits = runner_.logits_of(c);
+    const int32_t token = seq.sampler.sample(logits);
+    if (seq.logprobs >= 0) compute_logprobs(logits, token, seq.logprobs);
     seq.sampler.accept(token);
     seq.tokens.push_back(token);
     ++stats_.generated_tokens;
@@ -127,10 +166,32 @@ void Engine::commit(const StepPlan& plan) {
       reason = FinishReason::kLength;
     }
     if (reason == FinishReason::kNone) {
-      seq.on_token(seq.id, token, reason);
+      seq.on_token(TokenEvent{seq.id, token, reason, seq.logprobs >= 0 ? &logprobs_ : nullptr});
     } else {
       finish(seq, reason, token);
     }
+  }
+}
+
+void Engine::compute_logprobs(const float* logits, int32_t token, int32_t n_top) {
+  const int32_t n_vocab = model_.hparams().n_vocab;
+  float mx = logits[0];
+  for (int32_t i = 1; i < n_vocab; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0;
+  for (int32_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
+  const double log_z = mx + std::log(sum);
+  logprobs_.logprob = static_cast<float>(logits[token] - log_z);
+  logprobs_.top.clear();
+  const int32_t k = std::min(n_top, n_vocab);
+  if (k <= 0) return;
+  top_ids_.resize(n_vocab);
+  for (int32_t i = 0; i < n_vocab; ++i) top_ids_[i] = i;
+  std::partial_sort(top_ids_.begin(), top_ids_.begin() + k, top_ids_.end(),
+                    [logits](int32_t a, int32_t b) {
+                      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+                    });
+  for (int32_t i = 0; i < k; ++i) {
+    logprobs_.top.emplace_back(top_ids_[i], static_cast<float>(logits[top_ids_[i]] - log_z));
   }
 }
 

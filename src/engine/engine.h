@@ -18,8 +18,11 @@ namespace kestrel::engine {
 struct EngineOptions {
   int32_t n_ctx = 4096;        // most tokens (prompt + generated) one sequence may hold
   int32_t n_seq_max = 1;       // sequences that fit in the KV cache at full length
+  int32_t n_blocks = 0;        // KV blocks in all; 0: n_seq_max full-length sequences' worth
   int32_t block_size = 16;     // tokens per KV block
   int64_t token_budget = 512;  // most tokens per step (capped by the model's max_batch)
+  int32_t max_running = 64;    // most sequences admitted at once (the rest wait)
+  bool prefix_cache = true;    // reuse computed KV blocks of equal prefixes
 };
 
 struct EngineStats {
@@ -28,6 +31,8 @@ struct EngineStats {
   int64_t generated_tokens = 0;  // tokens sampled
   double prompt_seconds = 0;     // time in steps that carried prompt tokens
   double generate_seconds = 0;   // time in steps that carried only generated tokens
+  double last_step_seconds = 0;  // duration of the latest step
+  int64_t last_step_tokens = 0;  // tokens it computed
 };
 
 class Engine {
@@ -36,6 +41,8 @@ class Engine {
 
   // Queues a request; throws kestrel::Error for an empty or too long prompt or invalid sampling.
   SeqId add(GenerationRequest request, TokenCallback on_token);
+  // The same, with log-probabilities in the events when request.logprobs >= 0.
+  SeqId add(GenerationRequest request, TokenEventCallback on_event);
   // Ends a sequence at the next safe point (its callback then gets token -1 with kAborted);
   // callable from a token callback; unknown ids are ignored.
   void cancel(SeqId id);
@@ -44,11 +51,17 @@ class Engine {
   void run_until_idle();
   const EngineStats& stats() const { return stats_; }
   const kv::KvCacheManager& kv() const { return kv_; }
+  const Scheduler& scheduler() const { return scheduler_; }
+  int32_t n_running() const { return static_cast<int32_t>(scheduler_.running().size()); }
+  int32_t n_waiting() const { return static_cast<int32_t>(scheduler_.waiting().size()); }
+  void set_limits(const SchedulerLimits& limits);
+  const EngineOptions& options() const { return options_; }
 
  private:
   void commit(const StepPlan& plan);
   void finish(Sequence& seq, FinishReason reason, int32_t last_token);
   void reap_cancelled();
+  void compute_logprobs(const float* logits, int32_t token, int32_t n_top);
 
   model::Model& model_;
   EngineOptions options_;
@@ -60,6 +73,8 @@ class Engine {
   std::unordered_map<SeqId, std::unique_ptr<Sequence>> owned_;
   SeqId next_id_ = 1;
   EngineStats stats_;
+  TokenLogprobs logprobs_;          // scratch for the current token's event
+  std::vector<int32_t> top_ids_;    // scratch for compute_logprobs
 };
 
 }  // namespace kestrel::engine

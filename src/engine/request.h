@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "sample/sampling_params.h"
@@ -15,6 +16,18 @@ struct GenerationRequest {
   sample::SamplingParams sampling;
   int32_t max_tokens = 128;  // tokens to generate at most; -1: until the context is full
   bool ignore_eos = false;   // keep going past end-of-generation tokens
+  // Prefix-cache namespace: sequences only reuse KV blocks computed under the same salt (the
+  // server derives it from the API key, so tenants never share cached blocks).
+  uint64_t cache_salt = 0;
+  // Log-probabilities of each sampled token under the model's raw distribution, plus this many
+  // most likely alternatives; -1: none.
+  int32_t logprobs = -1;
+};
+
+// Log-probabilities of one sampled token (the model's log-softmax, before sampling filters).
+struct TokenLogprobs {
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // most likely first
 };
 
 enum class FinishReason {

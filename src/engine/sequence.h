@@ -1,6 +1,7 @@
 // A sequence's state inside the engine. Invariant: tokens[0 .. n_computed) have their k and v in
 // the KV cache; the scheduler hands out the rest, a chunk per step, from a token budget (there is
-// no separate prefill phase: a prompt is just many uncomputed tokens).
+// no separate prefill phase: a prompt is just many uncomputed tokens, and a preempted sequence is
+// one whose n_computed went back to 0).
 #pragma once
 
 #include <cstdint>
@@ -16,13 +17,24 @@ namespace kestrel::engine {
 // token -1 when a sequence ends without producing a token (cancelled, context full).
 using TokenCallback = std::function<void(SeqId seq, int32_t token, FinishReason finish)>;
 
+// The same, with the token's log-probabilities when the request asked for them (else nullptr).
+struct TokenEvent {
+  SeqId seq = 0;
+  int32_t token = -1;
+  FinishReason finish = FinishReason::kNone;
+  const TokenLogprobs* logprobs = nullptr;
+};
+using TokenEventCallback = std::function<void(const TokenEvent& event)>;
+
 struct Sequence {
-  Sequence(SeqId id_, GenerationRequest request, int32_t n_vocab, TokenCallback callback)
+  Sequence(SeqId id_, GenerationRequest request, int32_t n_vocab, TokenEventCallback callback)
       : id(id_),
         tokens(std::move(request.prompt)),
         n_prompt(static_cast<int32_t>(tokens.size())),
         max_tokens(request.max_tokens),
         ignore_eos(request.ignore_eos),
+        cache_salt(request.cache_salt),
+        logprobs(request.logprobs),
         sampler(request.sampling, n_vocab),
         on_token(std::move(callback)) {}
 
@@ -35,10 +47,15 @@ struct Sequence {
   int32_t n_computed = 0;
   int32_t max_tokens;
   bool ignore_eos;
+  uint64_t cache_salt;
+  int32_t logprobs;
   sample::Sampler sampler;
-  TokenCallback on_token;
+  TokenEventCallback on_token;
   FinishReason finish = FinishReason::kNone;
   bool cancelled = false;
+  bool running = false;       // admitted (holds KV blocks) rather than waiting
+  int32_t n_cached = 0;       // prompt tokens reused from the prefix cache at the last admission
+  int32_t n_preempted = 0;    // times its KV was dropped to make room (then recomputed)
 };
 
 }  // namespace kestrel::engine

@@ -21,6 +21,8 @@ inline int32_t blocks_for(int32_t n_tokens, int32_t block_size) {
 struct BlockTable {
   std::vector<int32_t> blocks;  // physical block ids, in logical order
   int32_t n_tokens = 0;         // tokens this sequence holds slots for
+  // Chained prefix hashes of the leading full, computed blocks (prefix caching); may be shorter.
+  std::vector<uint64_t> hashes;
 
   // Flat slot of logical position pos; the caller guarantees 0 <= pos < n_tokens.
   int32_t slot(int32_t pos, int32_t block_size) const {

@@ -14,9 +14,13 @@
 // queries are O(1). No call allocates memory except a table's growth (amortized) and the first
 // allocate of a new sequence.
 //
-// Prefix caching (matching a new prompt's full blocks against blocks other sequences computed, by
-// chained block hashes with LRU eviction) is not implemented yet. The pool's reference counts are
-// there for it: a shared block is retained by each table that lists it, and free() only releases.
+// Prefix caching: the hash of block i of a sequence chains the hash of block i-1, a salt (the tenant:
+// two salts never share a block) and the block's block_size token ids, so equal hashes mean equal
+// whole prefixes (up to a 64-bit collision). cache_computed() registers a sequence's full computed
+// blocks; match_prefix() lets a new sequence start with the longest chain of registered blocks
+// (shared, reference counted, never written again: only full blocks are shared, and a sequence
+// writes only past its last full block). Unreferenced cached blocks are evicted in LRU order by
+// the pool, only when no free block is left.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +63,20 @@ class KvCacheManager {
   // needed. Throws kestrel::Error unless 0 <= new_len <= seq_len(seq).
   void truncate(SeqId seq, int32_t new_len);
 
+  // Starts an unknown (or empty) sequence with the longest cached chain of full blocks of tokens,
+  // leaving at least one token to compute (the caller needs logits after it). Returns the number of
+  // tokens reused (a multiple of block_size); 0 when nothing matched (the sequence is then known,
+  // with 0 tokens).
+  int32_t match_prefix(SeqId seq, const std::vector<int32_t>& tokens, uint64_t salt);
+  // Registers the full blocks among seq's first n_computed tokens (whose k and v are now written)
+  // so later match_prefix() calls can reuse them. tokens are the sequence's token ids.
+  void cache_computed(SeqId seq, const std::vector<int32_t>& tokens, int32_t n_computed,
+                      uint64_t salt);
+  // Chained hash of one block given the previous block's hash (or the salt-derived seed for the
+  // first block, from chain_seed()).
+  static uint64_t chain_seed(uint64_t salt);
+  static uint64_t block_hash(uint64_t prev, const int32_t* tokens, int32_t n);
+
   bool contains(SeqId seq) const { return tables_.count(seq) != 0; }
   // The queries below throw kestrel::Error for an unknown sequence.
   int32_t seq_len(SeqId seq) const;
@@ -69,6 +87,9 @@ class KvCacheManager {
   void slots(SeqId seq, int32_t pos0, int32_t n, int32_t* out) const;
 
   KvUsage usage() const { return {pool_.n_used(), pool_.n_blocks()}; }
+  // Prefix-cache lookups: tokens asked for (all full blocks that could match) and tokens reused.
+  int64_t prefix_query_tokens() const { return prefix_query_tokens_; }
+  int64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
   int32_t n_free_blocks() const { return pool_.n_free(); }
   int32_t block_size() const { return pool_.block_size(); }
   int32_t n_seqs() const { return static_cast<int32_t>(tables_.size()); }
@@ -79,6 +100,8 @@ class KvCacheManager {
 
   BlockPool pool_;
   std::unordered_map<SeqId, BlockTable> tables_;
+  int64_t prefix_query_tokens_ = 0;
+  int64_t prefix_hit_tokens_ = 0;
 };
 
 }  // namespace kestrel::kv
