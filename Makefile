@@ -15,6 +15,7 @@ run: deps models build
 test: deps models build build-asan build-fuzz
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -R '^(Gguf|Malformed)'
+	$(MAKE) serve-asan-test
 	bash scripts/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 	$(MAKE) cuda-test
 	$(MAKE) neon-test
@@ -70,3 +71,11 @@ bench-models: models
 
 bench: deps build bench-models
 	python3 bench/side_by_side.py --build $(BUILD) $(BENCH_ARGS)
+
+# kestrel serve under AddressSanitizer + LeakSanitizer: the fault tests (disconnect, garbage,
+# overload, SIGTERM under load) against an optimized sanitized build; a leak fails the exit code.
+.PHONY: serve-asan-test
+serve-asan-test:
+	cmake -S . -B $(BUILD)-asan-serve -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKESTREL_SANITIZE=ON
+	cmake --build $(BUILD)-asan-serve -j $(JOBS) --target kestrel
+	ctest --test-dir $(BUILD)-asan-serve --output-on-failure -R '^ServerFaults$$'

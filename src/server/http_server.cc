@@ -328,6 +328,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
     r.sampling = p.sampling;
     if (r.sampling.seed != sample::SamplingParams::kRandomSeed) r.sampling.seed += i;
     r.max_tokens = p.max_tokens;
+    r.ignore_eos = p.ignore_eos;
     r.cache_salt = salt;
     r.logprobs = p.logprobs;
     reqs.push_back(std::move(r));

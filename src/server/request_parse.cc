@@ -85,6 +85,7 @@ void parse_common(const json& body, const Limits& limits, ParsedRequest& r) {
     throw ApiError(400, e.what());
   }
   r.n = static_cast<int32_t>(integer(body, "n", 1, 1, limits.max_n));
+  r.ignore_eos = boolean(body, "ignore_eos", false);
   r.stream = boolean(body, "stream", false);
   if (const json* so = field(body, "stream_options")) {
     if (!so->is_object()) throw bad_param("stream_options", "'stream_options' must be an object");

@@ -33,6 +33,7 @@ struct ParsedRequest {
   bool stream = false;
   bool include_usage = false;
   bool echo = false;
+  bool ignore_eos = false;  // extension (as llama.cpp's server): fixed-length outputs for benchmarks
   int32_t logprobs = -1;  // top alternatives; -1: no logprobs
   std::vector<std::string> stops;
   std::string model;
