@@ -30,7 +30,7 @@ run_kestrel() {  # label port extra-args...
   local label=$1 port=$2
   shift 2
   "$BUILD/apps/kestrel/kestrel" serve -m "$MODEL" -t "$THREADS" --port "$port" -c 2048 \
-    --kv-tokens 65536 "$@" 2>"$OUT/$label.log" &
+    --kv-tokens 65536 "$@" >/dev/null 2>"$OUT/$label.log" &
   local pid=$!
   wait_up "$port"
   echo "$pid"
@@ -53,7 +53,7 @@ kill "$pid"; wait "$pid" 2>/dev/null || true
 
 # 4. llama-server: 4 slots (its usual configuration), same threads, 2048 context per slot.
 if [ -x "$LLAMA_SERVER" ]; then
-  "$LLAMA_SERVER" -m "$MODEL" -t "$THREADS" -np 4 -c 8192 --port 18183 2>"$OUT/llama.log" &
+  "$LLAMA_SERVER" -m "$MODEL" -t "$THREADS" -np 4 -c 8192 --port 18183 >/dev/null 2>"$OUT/llama.log" &
   pid=$!
   wait_up 18183
   python3 bench/serve/load.py http://127.0.0.1:18183 llama-server-np4 --concurrency "$CONC" \

@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -69,6 +72,24 @@ struct ChoiceState {
   std::string finish;           // "stop" / "length"
   json logprobs = json::array();  // per emitted token, in the endpoint's format
 };
+
+// cpp-httplib listens with a backlog of 5 (fixed when the library was built), so a burst of
+// clients overflows the accept queue and some connections fail. listen() on a socket that already
+// listens only changes its backlog: find ours (listening, bound to our port) and widen it.
+void widen_listen_backlog(int port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, 1024);
+  }
+}
 
 }  // namespace
 
@@ -528,6 +549,7 @@ int HttpServer::bind() {
                                              : -1);
   KESTREL_CHECK(port > 0, "serve: cannot listen on ", options_.host, ":", options_.port);
   options_.port = port;
+  widen_listen_backlog(port);
   return port;
 }
 
