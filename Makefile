@@ -15,7 +15,6 @@ run: deps models build
 test: deps models build build-asan build-fuzz
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -R '^(Gguf|Malformed)'
-	$(MAKE) serve-asan-test
 	bash scripts/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 	$(MAKE) cuda-test
 	$(MAKE) neon-test
@@ -74,6 +73,7 @@ bench: deps build bench-models
 
 # kestrel serve under AddressSanitizer + LeakSanitizer: the fault tests (disconnect, garbage,
 # overload, SIGTERM under load) against an optimized sanitized build; a leak fails the exit code.
+# Not yet part of `make test`: it has not had a complete run here.
 .PHONY: serve-asan-test
 serve-asan-test:
 	cmake -S . -B $(BUILD)-asan-serve -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKESTREL_SANITIZE=ON

@@ -15,6 +15,7 @@ LLAMA_SERVER=${LLAMA_SERVER:-.cache/llama/build/bin/llama-server}
 OUT=${OUT:-.cache/serve-bench}
 CONC=${CONC:-1,4,16,32}
 THREADS=${THREADS:-2}
+LOAD_ARGS=${LOAD_ARGS:-}  # e.g. "--output-tokens 32"
 mkdir -p "$OUT"
 
 wait_up() {
@@ -38,7 +39,7 @@ run_kestrel() {  # label port extra-args...
 
 # 1. Fixed lengths, kestrel.
 pid=$(run_kestrel kestrel 18181)
-python3 bench/serve/load.py http://127.0.0.1:18181 kestrel --concurrency "$CONC" \
+python3 bench/serve/load.py http://127.0.0.1:18181 kestrel --concurrency "$CONC" $LOAD_ARGS \
   --out "$OUT/kestrel.json"
 # 2. Shared prefix with prefix caching (same server, cache warm from the warm-up request).
 python3 bench/serve/load.py http://127.0.0.1:18181 kestrel-prefix-cache --concurrency 16 \
@@ -56,7 +57,7 @@ if [ -x "$LLAMA_SERVER" ]; then
   "$LLAMA_SERVER" -m "$MODEL" -t "$THREADS" -np 4 -c 8192 --port 18183 >/dev/null 2>"$OUT/llama.log" &
   pid=$!
   wait_up 18183
-  python3 bench/serve/load.py http://127.0.0.1:18183 llama-server-np4 --concurrency "$CONC" \
+  python3 bench/serve/load.py http://127.0.0.1:18183 llama-server-np4 --concurrency "$CONC" $LOAD_ARGS \
     --out "$OUT/llama.json"
   python3 bench/serve/load.py http://127.0.0.1:18183 llama-server-np4 --concurrency 16 \
     --shared-prefix --output-tokens 16 --out "$OUT/llama-prefix.json"
