@@ -31,9 +31,12 @@ TEST(PruneMagnitude, ZeroesExactlyTheSmallestFraction) {
   // Every kept weight is at least as large as every pruned one.
   float max_pruned = 0, min_kept = INFINITY;
   for (size_t i = 0; i < w.size(); ++i) {
-    if (w[i] == 0) max_pruned = std::max(max_pruned, std::fabs(orig[i]));
-    else min_kept = std::min(min_kept, std::fabs(orig[i]));
-    if (w[i] != 0) EXPECT_EQ(w[i], orig[i]);
+    if (w[i] == 0) {
+      max_pruned = std::max(max_pruned, std::fabs(orig[i]));
+    } else {
+      min_kept = std::min(min_kept, std::fabs(orig[i]));
+      EXPECT_EQ(w[i], orig[i]);
+    }
   }
   EXPECT_LE(max_pruned, min_kept);
 }
@@ -68,7 +71,9 @@ TEST(Prune24, KeepsTwoLargestOfEveryFour) {
     for (int k = 0; k < 4; ++k) {
       if (w[g + k] != 0) continue;
       for (int j = 0; j < 4; ++j) {
-        if (w[g + j] != 0) EXPECT_LE(std::fabs(orig[g + k]), std::fabs(orig[g + j]));
+        if (w[g + j] != 0) {
+          EXPECT_LE(std::fabs(orig[g + k]), std::fabs(orig[g + j]));
+        }
       }
     }
   }
