@@ -54,7 +54,7 @@ class Entry:
     path: str = None      # the file (default: WORK/model/label.gguf)
 
 
-CALIB = ["--calib", "{calib}", "--calib-ctx", "128", "--calib-tokens", "512"]
+CALIB = ["--calib", "{calib}", "--calib-ctx", "128", "--calib-tokens", "256"]
 
 
 def quant(model, t, calib=False):
@@ -68,6 +68,7 @@ for _m in SHIPPED:
     ENTRIES += [Entry(_m, "f16 (base)", "base", None)]
     ENTRIES += [quant(_m, t) for t in ("q8_0", "q4_k_m", "q4_0")]
     ENTRIES += [quant(_m, t, calib=True) for t in ("q4_k_m", "q4_0")]
+ENTRIES = [e for e in ENTRIES if e.model != "Gemma3-270M" or "q4_0" not in e.label]
 # Further methods append here, e.g.:
 #   ENTRIES.append(Entry("SmolLM2-135M", "prune 25%", "prune",
 #                        ["{kestrel}", "prune", "{base}", "{out}", "--sparsity", "0.25"]))
@@ -174,7 +175,7 @@ def plot(results):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kestrel", default=os.path.join(ROOT, "build", "apps", "kestrel", "kestrel"))
-    ap.add_argument("--ctx", type=int, default=128)
+    ap.add_argument("--ctx", type=int, default=64)
     ap.add_argument("--chunks", type=int, default=2)
     ap.add_argument("--tg", type=int, default=8)
     ap.add_argument("--reps", type=int, default=1)
