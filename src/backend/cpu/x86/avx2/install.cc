@@ -3,6 +3,7 @@
 // not listed keep their generic kernels.
 #include "backend/cpu/kernel_table.h"
 #include "backend/cpu/x86/avx2/block32.h"
+#include "backend/cpu/x86/avx2/float16.h"
 #include "backend/cpu/x86/avx2/kquants.h"
 #include "backend/cpu/x86/avx2/packed_x8.h"
 
@@ -44,6 +45,7 @@ void install_avx2_kernels(KernelTable& t) {
   install<avx2::Block32Kernel<avx2::Q5_0Traits>>(t, DType::Q5_0);
   install<avx2::Block32Kernel<avx2::Q5_1Traits>>(t, DType::Q5_1);
   install<avx2::Block32Kernel<avx2::Q8_0Traits>>(t, DType::Q8_0);
+  install<avx2::F16Kernel>(t, DType::F16);
   install<avx2::Q4KKernel>(t, DType::Q4_K);
   install<avx2::Q6KKernel>(t, DType::Q6_K);
   t.pack = avx2::pack_x8;
