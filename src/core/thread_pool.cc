@@ -52,18 +52,17 @@ void ThreadPool::run_share(int index) {
   const int64_t g1 = n_groups * (index + 1) / n_threads_;
   const int64_t begin = g0 * job_grain_;
   const int64_t end = std::min(job_n_, g1 * job_grain_);
-  if (begin < end) (*job_)(begin, end, index);
+  if (begin < end) job_.call(job_.ctx, begin, end, index);
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain,
-                              const std::function<void(int64_t, int64_t, int)>& fn) {
+void ThreadPool::run(int64_t n, int64_t grain, Job job) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {
-    fn(0, n, 0);
+    job.call(job.ctx, 0, n, 0);
     return;
   }
-  job_ = &fn;
+  job_ = job;
   job_n_ = n;
   job_grain_ = grain;
   pending_.store(n_threads_ - 1, std::memory_order_relaxed);
@@ -77,7 +76,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   run_share(0);
   int spins = 0;
   while (pending_.load(std::memory_order_acquire) != 0) backoff(spins);
-  job_ = nullptr;
+  job_ = {nullptr, nullptr};
 }
 
 uint64_t ThreadPool::wait_for_job(uint64_t seen) {

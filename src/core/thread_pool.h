@@ -14,9 +14,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace kestrel {
@@ -32,12 +32,27 @@ class ThreadPool {
 
   // Calls fn(begin, end, thread_index) on disjoint ranges covering [0, n);
   // ranges are aligned to `grain` items (except the last) so callers can keep
-  // blocks of rows together. Not reentrant: one caller at a time.
-  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
+  // blocks of rows together. Not reentrant: one caller at a time. fn is used
+  // through a non-owning reference, so a call allocates nothing whatever the
+  // lambda captures (this runs hundreds of times per token).
+  template <class Fn>
+  void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
+    using F = std::remove_reference_t<Fn>;
+    run(n, grain,
+        {const_cast<void*>(static_cast<const void*>(&fn)),
+         [](void* f, int64_t b, int64_t e, int t) { (*static_cast<F*>(f))(b, e, t); }});
+  }
 
  private:
   static constexpr int kSpinIterations = 1 << 14;  // pauses, then yields (thread_pool.cc)
 
+  // A borrowed callable: ctx is the caller's function object, call invokes it.
+  struct Job {
+    void* ctx;
+    void (*call)(void* ctx, int64_t begin, int64_t end, int thread);
+  };
+
+  void run(int64_t n, int64_t grain, Job job);
   void worker_loop(int index);
   void run_share(int index);
   // Waits until generation_ differs from `seen` or stop_; returns the new
@@ -49,7 +64,7 @@ class ThreadPool {
 
   // The current job; written before generation_ is bumped (release), read after
   // (acquire).
-  const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
+  Job job_{nullptr, nullptr};
   int64_t job_n_ = 0;
   int64_t job_grain_ = 1;
 
