@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "quant/blocks.h"
+
 namespace kestrel::quant {
 
 // Q4_K/Q5_K `scales` (12 bytes) hold 8 six-bit scales sc[j] and 8 six-bit mins m[j]:
@@ -29,6 +31,36 @@ inline void pack_scale_min_k4(const int (&sc)[8], const int (&m)[8], uint8_t* by
     bytes[j + 4] = static_cast<uint8_t>(m[j] | ((m[j + 4] >> 4) << 6));
     bytes[j + 8] = static_cast<uint8_t>((sc[j + 4] & 0x0f) | ((m[j + 4] & 0x0f) << 4));
   }
+}
+
+// Shared by Q4_K and Q5_K once their values q[256] (0..15 or 0..31) are unpacked: both store
+// x = d * sc[j] * q - dmin * m[j] per 32-element sub-block j with the same 6-bit scale packing.
+inline void dequantize_sc_min_k(const uint8_t* q, const uint8_t* scales, float d, float dmin,
+                                float* y) {
+  for (int j = 0; j < 8; ++j) {
+    int sc, m;
+    get_scale_min_k4(j, scales, &sc, &m);
+    const float dj = d * sc;
+    const float mj = dmin * m;
+    for (int l = 0; l < 32; ++l) y[32 * j + l] = dj * q[32 * j + l] - mj;
+  }
+}
+
+// sum_e (d sc_j q_e - dmin m_j) d_a a_e
+//   = (d d_a) * sum_j sc_j * sum_{e in j} q_e a_e  -  (dmin d_a) * sum_j m_j * bsum_j,
+// both inner sums exact in int32; bsum_j (sum of a over the sub-block) comes from Q8_K's bsums.
+inline float dot_sc_min_k(const uint8_t* q, const uint8_t* scales, float d, float dmin,
+                          const BlockQ8_K& a) {
+  int32_t isum = 0, msum = 0;
+  for (int j = 0; j < 8; ++j) {
+    int sc, m;
+    get_scale_min_k4(j, scales, &sc, &m);
+    int32_t s = 0;
+    for (int l = 0; l < 32; ++l) s += q[32 * j + l] * a.qs[32 * j + l];
+    isum += sc * s;
+    msum += m * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+  }
+  return (d * a.d) * static_cast<float>(isum) - (dmin * a.d) * static_cast<float>(msum);
 }
 
 // Affine search for x ~ scale * L - min_out with L in 0..nmax, minimising the weighted squared

@@ -39,8 +39,8 @@ void quantize_row_q4_k(const float* x, void* y, int64_t n) {
       for (int l = 0; l < 32; ++l) sum_x2 += xb[32 * j + l] * xb[32 * j + l];
       const float av_x = std::sqrt(sum_x2 / 32);
       for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xb[32 * j + l]);
-      scales[j] = make_qkx2_quants(32, 15, xb + 32 * j, weights, L + 32 * j, &mins[j], Laux,
-                                   -1.0f, 0.1f, 20);
+      scales[j] = make_qkx2_quants(32, 15, xb + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.0f,
+                                   0.1f, 20);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }
@@ -80,39 +80,18 @@ void dequantize_row_q4_k(const void* x, float* y, int64_t n) {
     const auto b = load_block<BlockQ4_K>(x, i);
     uint8_t q[kQK_K];
     unpack_q4_k(b, q);
-    const float d = fp16_to_fp32(b.d);
-    const float dmin = fp16_to_fp32(b.dmin);
-    for (int j = 0; j < 8; ++j) {
-      int sc, m;
-      get_scale_min_k4(j, b.scales, &sc, &m);
-      const float dj = d * sc;
-      const float mj = dmin * m;
-      for (int l = 0; l < 32; ++l) y[i * kQK_K + 32 * j + l] = dj * q[32 * j + l] - mj;
-    }
+    dequantize_sc_min_k(q, b.scales, fp16_to_fp32(b.d), fp16_to_fp32(b.dmin), y + i * kQK_K);
   }
 }
 
-// sum_e (d sc_j q_e - dmin m_j) d_a a_e
-//   = (d d_a) * sum_j sc_j * sum_{e in j} q_e a_e  -  (dmin d_a) * sum_j m_j * bsum_j,
-// both inner sums exact in int32; bsum_j (sum of a over the sub-block) comes from Q8_K's bsums.
 float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a) {
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const auto bw = load_block<BlockQ4_K>(w, i);
-    const auto ba = load_block<BlockQ8_K>(a, i);
     uint8_t q[kQK_K];
     unpack_q4_k(bw, q);
-    int32_t isum = 0, msum = 0;
-    for (int j = 0; j < 8; ++j) {
-      int sc, m;
-      get_scale_min_k4(j, bw.scales, &sc, &m);
-      int32_t s = 0;
-      for (int l = 0; l < 32; ++l) s += q[32 * j + l] * ba.qs[32 * j + l];
-      isum += sc * s;
-      msum += m * (ba.bsums[2 * j] + ba.bsums[2 * j + 1]);
-    }
-    sum += (fp16_to_fp32(bw.d) * ba.d) * static_cast<float>(isum) -
-           (fp16_to_fp32(bw.dmin) * ba.d) * static_cast<float>(msum);
+    sum += dot_sc_min_k(q, bw.scales, fp16_to_fp32(bw.d), fp16_to_fp32(bw.dmin),
+                        load_block<BlockQ8_K>(a, i));
   }
   return sum;
 }
