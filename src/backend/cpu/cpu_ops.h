@@ -58,7 +58,4 @@ class CpuOps final : public Ops {
   std::vector<float> attn_scratch_;
 };
 
-// F16 -> F32 through a 65536-entry table (built once); exact.
-float f16_to_f32_fast(uint16_t h);
-
 }  // namespace kestrel::backend

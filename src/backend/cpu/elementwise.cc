@@ -8,28 +8,8 @@
 #include "quant/type_ops.h"
 
 namespace kestrel::backend {
-namespace {
-
-const float* build_f16_table() {
-  static std::vector<float> table = [] {
-    std::vector<float> t(65536);
-    for (uint32_t i = 0; i < 65536; ++i) t[i] = quant::fp16_to_fp32(static_cast<uint16_t>(i));
-    return t;
-  }();
-  return table.data();
-}
-
-}  // namespace
-
-float f16_to_f32_fast(uint16_t h) {
-  static const float* table = build_f16_table();
-  return table[h];
-}
-
 CpuOps::CpuOps(ThreadPool& pool, Isa isa)
-    : pool_(pool), kernels_(kernel_table(isa)), name_(std::string("cpu-") + isa_name(isa)) {
-  build_f16_table();
-}
+    : pool_(pool), kernels_(kernel_table(isa)), name_(std::string("cpu-") + isa_name(isa)) {}
 
 void CpuOps::embed(const WeightMatrix& table, const int32_t* ids, int64_t n, float scale,
                    float* out) {
