@@ -6,6 +6,8 @@
 #include <random>
 #include <tuple>
 
+#include "backend/cpu/isa.h"
+#include "backend/cpu/kernel_table.h"
 #include "quant/type_ops.h"
 
 namespace kestrel::bench {
@@ -39,6 +41,11 @@ backend::WeightMatrix WeightCopies::matrix(int i) const {
   w.n_in = n_in;
   w.n_out = n_out;
   w.row_bytes = tensor::row_bytes(type, n_in);
+  if (!packed.empty()) {
+    w.packed = packed.data() + static_cast<size_t>(i) * packed_matrix_bytes;
+    w.packed_rows = packed_rows;
+    w.packed_group_bytes = packed_group_bytes;
+  }
   return w;
 }
 
@@ -72,6 +79,18 @@ const WeightCopies& weight_copies(tensor::DType type, int64_t n_out, int64_t n_i
   }
   for (int k = 1; k < c.copies; ++k) {
     std::memcpy(c.bytes.data() + k * c.matrix_bytes, c.bytes.data(), c.matrix_bytes);
+  }
+  const backend::KernelTable& table = backend::kernel_table(backend::select_isa());
+  if (table.pack != nullptr && table.packed_group_bytes(type, n_in) != 0 &&
+      n_out % table.pack_rows == 0) {
+    const std::vector<uint8_t> one = table.pack(type, c.bytes.data(), row, n_in, n_out);
+    c.packed_matrix_bytes = one.size();
+    c.packed_rows = table.pack_rows;
+    c.packed_group_bytes = table.packed_group_bytes(type, n_in);
+    c.packed.resize(one.size() * c.copies);
+    for (int k = 0; k < c.copies; ++k) {
+      std::memcpy(c.packed.data() + k * one.size(), one.data(), one.size());
+    }
   }
   return c;
 }

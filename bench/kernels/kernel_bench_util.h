@@ -26,6 +26,12 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f);
 // through the copies reads from DRAM rather than cache.
 struct WeightCopies {
   std::vector<uint8_t> bytes;
+  // The same copies in the selected ISA's load-time layout (CpuOps::prepare_weight), when it
+  // repacks this type: what a loaded model's matrix products read.
+  std::vector<uint8_t> packed;
+  size_t packed_matrix_bytes = 0;
+  int packed_rows = 0;
+  size_t packed_group_bytes = 0;
   size_t matrix_bytes = 0;
   int copies = 0;
   backend::WeightMatrix matrix(int i) const;

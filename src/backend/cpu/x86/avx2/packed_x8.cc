@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "backend/cpu/x86/avx2/packed_kquants.h"
 #include "backend/cpu/x86/avx2/simd.h"
 #include "core/error.h"
 
@@ -66,6 +67,10 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; ++b, g += kRecord) {
+    // Weights are read once per call in decode: ask for the bytes ~2 KiB ahead early.
+    for (size_t i = 0; i < kRecord; i += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(g + 2048 + i), _MM_HINT_T0);
+    }
     __m256i isum[NA];
     for (int r = 0; r < NA; ++r) isum[r] = _mm256_setzero_si256();
     const uint8_t* qs = g + kScales;
@@ -144,11 +149,15 @@ void tile_type(int64_t n_in, const uint8_t* packed, size_t group_bytes, int64_t 
 }  // namespace
 
 size_t packed_group_bytes(DType type, int64_t n_in) {
+  if (const size_t record = kquant_record_bytes(type); record != 0) {
+    return n_in % 256 == 0 ? record * (n_in / 256) : 0;
+  }
   return n_in % 32 == 0 ? 8 * layout_of(type).block_bytes * (n_in / 32) : 0;
 }
 
 std::vector<uint8_t> pack_x8(DType type, const void* rows, size_t row_bytes, int64_t n_in,
                              int64_t n_out) {
+  if (kquant_record_bytes(type) != 0) return pack_kquant_x8(type, rows, row_bytes, n_in, n_out);
   const Layout l = layout_of(type);
   KESTREL_CHECK(l.block_bytes != 0 && n_out % 8 == 0 && n_in % 32 == 0, "pack_x8: cannot pack ",
                 tensor::dtype_name(type), " [", n_in, ", ", n_out, "]");
@@ -187,6 +196,10 @@ void packed_tile(DType type, int64_t n_in, const uint8_t* packed, size_t group_b
       return tile_type<DType::Q5_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
     case DType::Q8_0:
       return tile_type<DType::Q8_0>(n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y, ldy);
+    case DType::Q4_K:
+    case DType::Q6_K:
+      return packed_kquant_tile(type, n_in, packed, group_bytes, n_groups, a, a_stride, n_a, y,
+                                ldy);
     default:
       fail("packed_tile: no packed kernel for ", tensor::dtype_name(type));
   }
