@@ -27,6 +27,32 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
   return v;
 }
 
+// Float64 attention output of one query head (q: head_dim floats) over the keys and values at
+// positions [first, last] of one sequence (rows kv_row apart; KV head hk).
+std::vector<double> attention_f64(const float* q, const std::vector<float>& k,
+                                  const std::vector<float>& v, int64_t kv_row, int hk,
+                                  int head_dim, int32_t first, int32_t last, double scale) {
+  std::vector<double> s;
+  double m = -1e300;
+  for (int32_t j = first; j <= last; ++j) {
+    double d = 0;
+    for (int i = 0; i < head_dim; ++i) d += double(q[i]) * k[j * kv_row + hk * head_dim + i];
+    s.push_back(d * scale);
+    m = std::max(m, s.back());
+  }
+  double sum = 0;
+  for (double& e : s) sum += (e = std::exp(e - m));
+  std::vector<double> out(head_dim, 0.0);
+  for (int32_t j = first; j <= last; ++j) {
+    for (int i = 0; i < head_dim; ++i) out[i] += s[j - first] / sum * v[j * kv_row + hk * head_dim + i];
+  }
+  return out;
+}
+
+// K, V, the query and the probabilities are rounded to F16 (relative 2^-11 each), so an output
+// is within a few F16 steps of the largest |v|, ~4 standard normals.
+constexpr double kAttentionTolerance = 4 * 4.0 * 4.9e-4;
+
 // Parameters: thread count, and the ISA whose kernels CpuOps calls (every
 // supported one).
 class CpuOpsTest : public ::testing::TestWithParam<std::tuple<int, Isa>> {
@@ -207,26 +233,78 @@ TEST_P(CpuOpsTest, PagedAttentionMatchesFloat64) {
       for (int h = 0; h < n_head; ++h) {
         const int hk = h / (n_head / n_head_kv);
         const int32_t first = window > 0 ? std::max(0, t - window + 1) : 0;
-        std::vector<double> s;
-        double m = -1e300;
-        for (int32_t j = first; j <= t; ++j) {
-          double d = 0;
-          for (int i = 0; i < head_dim; ++i)
-            d += double(q[(t * n_head + h) * head_dim + i]) * k[j * kv_row + hk * head_dim + i];
-          s.push_back(d * 0.35);
-          m = std::max(m, s.back());
-        }
-        double sum = 0;
-        for (double& e : s) sum += (e = std::exp(e - m));
+        const std::vector<double> want = attention_f64(q.data() + (t * n_head + h) * head_dim, k,
+                                                       v, kv_row, hk, head_dim, first, t, 0.35);
         for (int i = 0; i < head_dim; ++i) {
-          double want = 0;
-          for (int32_t j = first; j <= t; ++j)
-            want += s[j - first] / sum * v[j * kv_row + hk * head_dim + i];
-          // K, V, the query and the probabilities are rounded to F16 (relative
-          // 2^-11 each), so the output is within a few F16 steps of the largest
-          // |v|, ~4 standard normals.
-          EXPECT_NEAR(out[(t * n_head + h) * head_dim + i], want, 4 * 4.0 * 4.9e-4)
+          EXPECT_NEAR(out[(t * n_head + h) * head_dim + i], want[i], kAttentionTolerance)
               << "t " << t << " h " << h << " window " << window;
+        }
+      }
+    }
+  }
+}
+
+// Decode-shaped steps: one new token per sequence over long cached contexts, with fewer work
+// items than threads can share, so the key range of each item is split across threads.
+TEST_P(CpuOpsTest, DecodeAttentionOverLongContextsMatchesFloat64) {
+  const int n_head = 6, n_head_kv = 2, head_dim = 16, block = 16;
+  const int64_t kv_row = n_head_kv * head_dim;
+  const std::vector<int32_t> lengths = {1100, 700};  // keys per sequence, the new one included
+  for (int32_t window : {0, 600}) {
+    std::vector<std::vector<int32_t>> tables(lengths.size());
+    std::vector<std::vector<float>> ks, vs;
+    std::vector<uint16_t> kc, vc;
+    int32_t next_block = 0;
+    for (size_t s = 0; s < lengths.size(); ++s) {
+      const int32_t n_blocks = (lengths[s] + block - 1) / block;
+      // Interleaved: sequence s owns every other block, in reverse order.
+      for (int32_t b = 0; b < n_blocks; ++b) tables[s].push_back(2 * (n_blocks - 1 - b) + int32_t(s));
+      next_block = std::max(next_block, 2 * n_blocks + 2);
+      ks.push_back(random_vector(lengths[s] * kv_row, 20 + uint32_t(s)));
+      vs.push_back(random_vector(lengths[s] * kv_row, 30 + uint32_t(s)));
+    }
+    kc.assign(size_t(next_block) * block * kv_row, 0);
+    vc.assign(kc.size(), 0);
+    std::vector<SeqKvView> views;
+    for (size_t s = 0; s < lengths.size(); ++s) {
+      std::vector<int32_t> slots(lengths[s]);
+      for (int32_t p = 0; p < lengths[s]; ++p) slots[p] = tables[s][p / block] * block + p % block;
+      ops_.write_kv(ks[s].data(), vs[s].data(), slots.data(), lengths[s], kv_row, kc.data(),
+                    vc.data());
+      views.push_back({tables[s].data(), int32_t(tables[s].size())});
+    }
+    auto q = random_vector(lengths.size() * n_head * head_dim, 40);
+    std::vector<int32_t> pos, seq;
+    for (size_t s = 0; s < lengths.size(); ++s) {
+      pos.push_back(lengths[s] - 1);
+      seq.push_back(int32_t(s));
+    }
+    std::vector<float> out(q.size());
+    AttentionArgs a;
+    a.q = q.data();
+    a.out = out.data();
+    a.n_tokens = int64_t(lengths.size());
+    a.n_head = n_head;
+    a.n_head_kv = n_head_kv;
+    a.head_dim = head_dim;
+    a.positions = pos.data();
+    a.seq_of_token = seq.data();
+    a.seqs = views.data();
+    a.block_size = block;
+    a.k_cache = kc.data();
+    a.v_cache = vc.data();
+    a.scale = 0.25f;
+    a.window = window;
+    ops_.attention(a);
+    for (size_t t = 0; t < lengths.size(); ++t) {
+      for (int h = 0; h < n_head; ++h) {
+        const int32_t first = window > 0 ? std::max(0, pos[t] - window + 1) : 0;
+        const std::vector<double> want =
+            attention_f64(q.data() + (t * n_head + h) * head_dim, ks[t], vs[t], kv_row,
+                          h / (n_head / n_head_kv), head_dim, first, pos[t], 0.25);
+        for (int i = 0; i < head_dim; ++i) {
+          EXPECT_NEAR(out[(t * n_head + h) * head_dim + i], want[i], kAttentionTolerance)
+              << "seq " << t << " h " << h << " window " << window;
         }
       }
     }

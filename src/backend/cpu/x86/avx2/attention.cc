@@ -10,103 +10,122 @@
 namespace kestrel::backend {
 namespace {
 
-// Horizontal sums of four vectors: lane i of the result is the sum of the lanes
-// of v[i].
-inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  const __m256 ab = _mm256_hadd_ps(a, b);
-  const __m256 cd = _mm256_hadd_ps(c, d);
-  const __m256 abcd = _mm256_hadd_ps(ab, cd);
-  return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
-
 float dot_tail(const float* q, const float* k, int64_t from, int64_t d) {
   float sum = 0.0f;
   for (int64_t i = from; i < d; ++i) sum += q[i] * k[i];
   return sum;
 }
 
-// Two query rows x four keys per step: 8 accumulators, 6 loads per 8
-// multiply-adds.
-void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int n_keys,
-            int64_t d, float* s, int64_t lds) {
-  const int64_t d8 = d / 8 * 8;
-  int r = 0;
-  for (; r < rows; r += 2) {
-    const bool two = r + 1 < rows;
-    const float* q0 = q + r * ldq;
-    const float* q1 = two ? q0 + ldq : q0;
-    int j = 0;
-    for (; j + 4 <= n_keys; j += 4) {
-      const float* k0 = k + j * ldk;
-      __m256 a[2][4];
-      for (auto& row : a) {
-        for (auto& v : row) v = _mm256_setzero_ps();
-      }
-      for (int64_t i = 0; i < d8; i += 8) {
-        const __m256 x0 = _mm256_loadu_ps(q0 + i);
-        const __m256 x1 = _mm256_loadu_ps(q1 + i);
-        for (int c = 0; c < 4; ++c) {
-          const __m256 kv = _mm256_loadu_ps(k0 + c * ldk + i);
-          a[0][c] = _mm256_fmadd_ps(x0, kv, a[0][c]);
-          a[1][c] = _mm256_fmadd_ps(x1, kv, a[1][c]);
-        }
-      }
-      for (int t = 0; t < (two ? 2 : 1); ++t) {
-        const float* qt = t == 0 ? q0 : q1;
-        float out[4];
-        _mm_storeu_ps(out, hsum4(a[t][0], a[t][1], a[t][2], a[t][3]));
-        for (int c = 0; c < 4; ++c) {
-          s[(r + t) * lds + j + c] = out[c] + dot_tail(qt, k0 + c * ldk, d8, d);
-        }
+// Sums of the lanes of four (eight) vectors, as the lanes of one vector.
+inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 u = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
+}
+inline __m256 hsum8(const __m256* a) {
+  const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+  const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+// R query rows x C keys of accumulators (R * C = 8), reduced to C scores per row at once; each
+// loaded key vector feeds R multiply-adds. d is a multiple of 8 here.
+template <int R, int C>
+[[gnu::always_inline]] inline void score_block(const float* q, int64_t ldq, const float* k,
+                                               int64_t ldk, int64_t d, float* s, int64_t lds) {
+  __m256 acc[R][C];
+  for (auto& row : acc) {
+    for (auto& v : row) v = _mm256_setzero_ps();
+  }
+  for (int64_t i = 0; i < d; i += 8) {
+    for (int c = 0; c < C; ++c) {
+      const __m256 kv = _mm256_loadu_ps(k + c * ldk + i);
+      for (int r = 0; r < R; ++r) {
+        acc[r][c] = _mm256_fmadd_ps(_mm256_loadu_ps(q + r * ldq + i), kv, acc[r][c]);
       }
     }
-    for (; j < n_keys; ++j) {
-      const float* kj = k + j * ldk;
-      for (int t = 0; t < (two ? 2 : 1); ++t) {
-        const float* qt = t == 0 ? q0 : q1;
-        __m256 acc = _mm256_setzero_ps();
-        for (int64_t i = 0; i < d8; i += 8) {
-          acc = _mm256_fmadd_ps(_mm256_loadu_ps(qt + i), _mm256_loadu_ps(kj + i), acc);
-        }
-        s[(r + t) * lds + j] = avx2::hsum(acc) + dot_tail(qt, kj, d8, d);
-      }
+  }
+  for (int r = 0; r < R; ++r) {
+    if constexpr (C == 8) {
+      _mm256_storeu_ps(s + r * lds, hsum8(acc[r]));
+    } else {
+      _mm_storeu_ps(s + r * lds, hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]));
     }
   }
 }
 
-// Up to four rows x 16 output dims per pass: each value vector is loaded once
-// for four rows.
-void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys, int64_t d,
-        float* o, int64_t ldo) {
-  const int64_t d16 = d / 16 * 16;
-  for (int r0 = 0; r0 < rows; r0 += 4) {
-    const int nr = rows - r0 < 4 ? rows - r0 : 4;
-    for (int64_t i = 0; i < d16; i += 16) {
-      __m256 acc[4][2];
-      for (int r = 0; r < nr; ++r) {
-        acc[r][0] = _mm256_loadu_ps(o + (r0 + r) * ldo + i);
-        acc[r][1] = _mm256_loadu_ps(o + (r0 + r) * ldo + i + 8);
-      }
-      for (int j = 0; j < n_keys; ++j) {
-        const __m256 v0 = _mm256_loadu_ps(v + j * ldv + i);
-        const __m256 v1 = _mm256_loadu_ps(v + j * ldv + i + 8);
-        for (int r = 0; r < nr; ++r) {
-          const __m256 pj = _mm256_broadcast_ss(p + (r0 + r) * ldp + j);
-          acc[r][0] = _mm256_fmadd_ps(pj, v0, acc[r][0]);
-          acc[r][1] = _mm256_fmadd_ps(pj, v1, acc[r][1]);
-        }
-      }
-      for (int r = 0; r < nr; ++r) {
-        _mm256_storeu_ps(o + (r0 + r) * ldo + i, acc[r][0]);
-        _mm256_storeu_ps(o + (r0 + r) * ldo + i + 8, acc[r][1]);
-      }
-    }
-    for (int r = r0; r < r0 + nr; ++r) {
-      for (int j = 0; j < n_keys; ++j) {
-        for (int64_t i = d16; i < d; ++i) o[r * ldo + i] += p[r * ldp + j] * v[j * ldv + i];
-      }
+float dot(const float* q, const float* k, int64_t d) {
+  const int64_t d8 = d / 8 * 8;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < d8; i += 8) {
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
+  }
+  return avx2::hsum(acc) + dot_tail(q, k, d8, d);
+}
+
+// Rows of R against the keys, C at a time; leftover keys (and head sizes that are not a multiple
+// of 8) one dot product at a time.
+template <int R, int C>
+void score_rows(const float* q, int64_t ldq, const float* k, int64_t ldk, int n_keys, int64_t d,
+                float* s, int64_t lds) {
+  int j = 0;
+  if (d % 8 == 0) {
+    for (; j + C <= n_keys; j += C) score_block<R, C>(q, ldq, k + j * ldk, ldk, d, s + j, lds);
+  }
+  for (; j < n_keys; ++j) {
+    for (int r = 0; r < R; ++r) s[r * lds + j] = dot(q + r * ldq, k + j * ldk, d);
+  }
+}
+
+void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int n_keys,
+            int64_t d, float* s, int64_t lds) {
+  int r = 0;
+  for (; r + 2 <= rows; r += 2) score_rows<2, 4>(q + r * ldq, ldq, k, ldk, n_keys, d, s + r * lds, lds);
+  if (r < rows) score_rows<1, 8>(q + r * ldq, ldq, k, ldk, n_keys, d, s + r * lds, lds);
+}
+
+// R rows x 8W output dims of accumulators per pass (R * W <= 12): each value vector loaded
+// feeds R multiply-adds, each probability broadcast feeds W.
+template <int R, int W>
+void pv_block(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_keys, float* o,
+              int64_t ldo) {
+  __m256 acc[R][W];
+  for (int r = 0; r < R; ++r) {
+    for (int w = 0; w < W; ++w) acc[r][w] = _mm256_loadu_ps(o + r * ldo + 8 * w);
+  }
+  for (int j = 0; j < n_keys; ++j) {
+    __m256 vv[W];
+    for (int w = 0; w < W; ++w) vv[w] = _mm256_loadu_ps(v + j * ldv + 8 * w);
+    for (int r = 0; r < R; ++r) {
+      const __m256 pj = _mm256_broadcast_ss(p + r * ldp + j);
+      for (int w = 0; w < W; ++w) acc[r][w] = _mm256_fmadd_ps(pj, vv[w], acc[r][w]);
     }
   }
+  for (int r = 0; r < R; ++r) {
+    for (int w = 0; w < W; ++w) _mm256_storeu_ps(o + r * ldo + 8 * w, acc[r][w]);
+  }
+}
+
+template <int R>
+void pv_rows(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_keys, int64_t d,
+             float* o, int64_t ldo) {
+  constexpr int W = R >= 3 ? 12 / R : 4;  // 8W dims per pass
+  int64_t i = 0;
+  for (; i + 8 * W <= d; i += 8 * W) pv_block<R, W>(p, ldp, v + i, ldv, n_keys, o + i, ldo);
+  for (; i + 8 <= d; i += 8) pv_block<R, 1>(p, ldp, v + i, ldv, n_keys, o + i, ldo);
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < n_keys; ++j) {
+      for (int64_t t = i; t < d; ++t) o[r * ldo + t] += p[r * ldp + j] * v[j * ldv + t];
+    }
+  }
+}
+
+void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys, int64_t d,
+        float* o, int64_t ldo) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) pv_rows<4>(p + r * ldp, ldp, v, ldv, n_keys, d, o + r * ldo, ldo);
+  if (rows - r == 3) pv_rows<3>(p + r * ldp, ldp, v, ldv, n_keys, d, o + r * ldo, ldo);
+  if (rows - r == 2) pv_rows<2>(p + r * ldp, ldp, v, ldv, n_keys, d, o + r * ldo, ldo);
+  if (rows - r == 1) pv_rows<1>(p + r * ldp, ldp, v, ldv, n_keys, d, o + r * ldo, ldo);
 }
 
 // exp(x) for x in [-87, 88]: x = n ln2 + f, |f| <= ln2/2, exp(f) by a degree-7 polynomial
