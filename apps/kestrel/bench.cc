@@ -26,6 +26,7 @@ struct BenchFlags {
   std::vector<int32_t> n_gen{128};
   std::vector<int32_t> threads;
   std::vector<int32_t> depths{0};
+  std::vector<int32_t> parallel{1};
   int32_t repetitions = 5;
   int32_t batch = 512;
   std::string output = "md";
@@ -59,6 +60,9 @@ void check_flags(const BenchFlags& f) {
   for (int32_t n : f.n_gen) KESTREL_CHECK(n >= 0, "bench: -n must be >= 0, got ", n);
   for (int32_t d : f.depths) KESTREL_CHECK(d >= 0, "bench: -d must be >= 0, got ", d);
   for (int32_t t : f.threads) KESTREL_CHECK(t >= 1, "bench: -t must be >= 1, got ", t);
+  for (int32_t s : f.parallel) {
+    KESTREL_CHECK(s >= 1 && s <= 1024, "bench: --parallel must be in 1..1024, got ", s);
+  }
   bool any = false;
   for (int32_t n : f.n_prompt) any = any || n > 0;
   for (int32_t n : f.n_gen) any = any || n > 0;
@@ -74,13 +78,19 @@ void bench_command(BenchFlags f) {
   struct Test {
     BenchKind kind;
     int32_t n;
+    int32_t n_seqs;
   };
   std::vector<Test> tests;
-  for (int32_t n : f.n_prompt) if (n > 0) tests.push_back({BenchKind::kPrompt, n});
-  for (int32_t n : f.n_gen) if (n > 0) tests.push_back({BenchKind::kGenerate, n});
-  int32_t max_depth = 0, max_n = 0;
+  for (int32_t n : f.n_prompt) if (n > 0) tests.push_back({BenchKind::kPrompt, n, 1});
+  for (int32_t n : f.n_gen) {
+    for (int32_t s : f.parallel) if (n > 0) tests.push_back({BenchKind::kGenerate, n, s});
+  }
+  int32_t max_depth = 0, max_ctx = 0, max_seqs = 1;
   for (int32_t d : f.depths) max_depth = std::max(max_depth, d);
-  for (const Test& t : tests) max_n = std::max(max_n, t.n);
+  for (const Test& t : tests) {
+    max_ctx = std::max(max_ctx, (max_depth + t.n) * t.n_seqs);
+    max_seqs = std::max(max_seqs, t.n_seqs);
+  }
 
   std::unique_ptr<BenchReport> report = make_report(f.output, std::cout);
   for (const std::string& path : f.models) {
@@ -90,10 +100,10 @@ void bench_command(BenchFlags f) {
       options.max_batch = f.batch;
       std::unique_ptr<model::Model> model = model::Model::load(path, options);
       const ModelFacts facts = model_facts(path, *model);
-      BenchSession session(*model, max_depth + max_n, f.seed);
+      BenchSession session(*model, max_ctx, max_seqs, f.seed);
       for (int32_t depth : f.depths) {
-        session.set_depth(depth);
         for (const Test& t : tests) {
+          session.set_depth(depth, t.n_seqs);
           if (!f.no_warmup) {
             // As llama-bench: a whole prompt, or one decode step.
             session.run(t.kind, t.kind == BenchKind::kPrompt ? t.n : 1);
@@ -102,9 +112,9 @@ void bench_command(BenchFlags f) {
           for (int32_t r = 0; r < f.repetitions; ++r) {
             seconds.push_back(session.run(t.kind, t.n));
             if (f.progress) {
-              std::fprintf(stderr, "kestrel bench: %s t=%d %s%d d=%d rep %d/%d: %.3f s\n",
+              std::fprintf(stderr, "kestrel bench: %s t=%d %s%d x%d d=%d rep %d/%d: %.3f s\n",
                            path.c_str(), n_threads, t.kind == BenchKind::kPrompt ? "pp" : "tg",
-                           t.n, depth, r + 1, f.repetitions, seconds.back());
+                           t.n, t.n_seqs, depth, r + 1, f.repetitions, seconds.back());
             }
           }
           BenchResult res;
@@ -114,8 +124,9 @@ void bench_command(BenchFlags f) {
           res.n_prompt = t.kind == BenchKind::kPrompt ? t.n : 0;
           res.n_gen = t.kind == BenchKind::kGenerate ? t.n : 0;
           res.depth = depth;
+          res.n_parallel = t.n_seqs;
           res.samples_s = seconds;
-          res.stats = summarize(seconds, t.n);
+          res.stats = summarize(seconds, t.n * t.n_seqs);
           report->add(res);
         }
       }
@@ -138,6 +149,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-t,--threads", flags->threads, "thread counts (comma list; default: all cores)")
       ->delimiter(',');
   cmd->add_option("-d,--n-depth", flags->depths, "tokens already in the KV cache (comma list)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--parallel", flags->parallel,
+                  "sequences decoding together in the tg tests (comma list; llama-batched-bench's "
+                  "-npl): tokens/s counts every sequence's tokens")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("-r,--repetitions", flags->repetitions, "timed runs per test")

@@ -69,6 +69,7 @@ class JsonReport final : public BenchReport {
         {"n_prompt", r.n_prompt},
         {"n_gen", r.n_gen},
         {"depth", r.depth},
+        {"n_parallel", r.n_parallel},
         {"n_depth", r.depth},
         {"repetitions", static_cast<int64_t>(r.samples_s.size())},
         {"avg_ns", static_cast<int64_t>(r.stats.avg_ns)},
@@ -89,7 +90,10 @@ class JsonReport final : public BenchReport {
 }  // namespace
 
 std::string BenchResult::test_name() const {
-  return n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+  if (n_prompt > 0) return "pp" + std::to_string(n_prompt);
+  std::string name = "tg" + std::to_string(n_gen);
+  if (n_parallel > 1) name += " x" + std::to_string(n_parallel);
+  return name;
 }
 
 std::unique_ptr<BenchReport> make_report(const std::string& format, std::ostream& out) {

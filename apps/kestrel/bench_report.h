@@ -27,10 +27,11 @@ struct BenchResult {
   int32_t n_prompt = 0;  // exactly one of n_prompt and n_gen is non-zero
   int32_t n_gen = 0;
   int32_t depth = 0;
+  int32_t n_parallel = 1;  // sequences decoding together (tg only)
   std::vector<double> samples_s;
   BenchStats stats;
 
-  // "pp512" or "tg128", as llama-bench names its tests.
+  // "pp512" or "tg128", as llama-bench names its tests; "tg128 x32" for 32 parallel sequences.
   std::string test_name() const;
 };
 

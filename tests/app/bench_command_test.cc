@@ -72,6 +72,29 @@ TEST(BenchCommand, JsonReportHasOneObjectPerTest) {
   }
 }
 
+// --parallel S: S sequences decode together, and tokens/s counts all of their tokens.
+TEST(BenchCommand, ParallelDecodeCountsEverySequencesTokens) {
+  REQUIRE_BINARY_AND_MODEL();
+  const std::string out = ::testing::TempDir() + "kestrel_bench_parallel.json";
+  ASSERT_EQ(run(bench_cmd("-p 0 -n 3 -t 1 -r 1 -d 2 --parallel 1,3 --no-warmup -o json > '" +
+                          out + "'")),
+            0);
+  std::ifstream in(out);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::remove(out.c_str());
+  ASSERT_EQ(j.size(), 2u);
+  int i = 0;
+  for (int seqs : {1, 3}) {
+    const nlohmann::json& r = j[i++];
+    SCOPED_TRACE(r.dump());
+    EXPECT_EQ(r.at("test").get<std::string>(), seqs == 1 ? "tg3" : "tg3 x3");
+    EXPECT_EQ(r.at("n_parallel").get<int>(), seqs);
+    EXPECT_EQ(r.at("depth").get<int>(), 2);
+    const double seconds = r.at("avg_ns").get<double>() * 1e-9;
+    EXPECT_NEAR(r.at("avg_ts").get<double>(), 3.0 * seqs / seconds, 1e-6 * 3 * seqs / seconds);
+  }
+}
+
 TEST(BenchCommand, MarkdownTableNamesTheTests) {
   REQUIRE_BINARY_AND_MODEL();
   const std::string out = ::testing::TempDir() + "kestrel_bench.md";
@@ -93,6 +116,7 @@ TEST(BenchCommand, BadFlagsExitWithCode2) {
   EXPECT_EQ(run(bench_cmd("-p 4 -n 1 -t 0" + quiet)), 2);
   EXPECT_EQ(run(bench_cmd("-p 4 -n 1 -d -3" + quiet)), 2);
   EXPECT_EQ(run(bench_cmd("-p 0 -n 0" + quiet)), 2);
+  EXPECT_EQ(run(bench_cmd("-p 0 -n 1 --parallel 0" + quiet)), 2);
   EXPECT_EQ(run(bench_cmd("-p 4,x" + quiet)), 2);
   EXPECT_EQ(run(bench_cmd("--no-such-flag" + quiet)), 2);
   EXPECT_EQ(run(kestrel::testing::kestrel_binary() + " bench -m /nonexistent.gguf -p 4" + quiet),
