@@ -85,6 +85,9 @@ void DecoderModel::load_weights() {
     const size_t bytes = ops_.prepare_weight(m);
     repacked += bytes;
     n_repacked += bytes > 0;
+    // The kernels now read the copy: let the file's pages go (the embedding table, which
+    // lookups still read, stays).
+    if (bytes > 0 && m.data != tok_embd_.data) file_->release_pages(m.data, m.row_bytes * m.n_out);
   };
   for (LayerWeights& l : layers_) {
     for (backend::WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})

@@ -237,6 +237,10 @@ std::unique_ptr<GgufFile> GgufFile::parse(const uint8_t* data, size_t size) {
 
 GgufFile::~GgufFile() = default;
 
+void GgufFile::release_pages(const void* p, size_t n) const {
+  if (map_ != nullptr) map_->release(p, n);
+}
+
 void GgufFile::parse_all() {
   ByteReader r(base_, size_, "gguf");
 

@@ -90,6 +90,9 @@ class GgufFile {
   const std::vector<GgufKeyValue>& metadata() const { return kv_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
 
+  // MappedFile::release for tensor bytes of a file opened with open(); no-op for parse().
+  void release_pages(const void* p, size_t n) const;
+
   // nullptr when absent.
   const GgufValue* find(std::string_view key) const;
   const GgufTensorInfo* find_tensor(std::string_view name) const;
