@@ -251,6 +251,42 @@ TEST_P(IsaAttentionTest, ScoreAndValueTilesMatchFloat64) {
   }
 }
 
+// The F16-input score and value tiles (where an ISA has them) give exactly what the F32 tiles
+// give on the converted rows: attention may use either.
+TEST_P(IsaAttentionTest, F16TilesEqualF32TilesOnConvertedRows) {
+  const KernelTable& table = kernel_table(GetParam());
+  if (table.scores_f16 == nullptr || table.pv_f16 == nullptr) {
+    GTEST_SKIP() << isa_name(GetParam()) << " has no F16-input attention tiles";
+  }
+  for (int64_t d : {1, 8, 20, 64, 256}) {
+    for (int rows : {1, 2, 3, 4, 5, 16}) {
+      for (int n_keys : {1, 3, 4, 9, 16, 64}) {
+        const int64_t ldq = d + 3, ldk = d + 1, lds = n_keys + 2, ldo = d + 5;
+        const auto q = gaussian_row(rows * ldq, 11 + static_cast<uint32_t>(d * rows));
+        std::vector<uint16_t> k16(n_keys * ldk), v16(n_keys * ldk);
+        const auto kf = gaussian_row(n_keys * ldk, 12 + static_cast<uint32_t>(n_keys));
+        const auto vf = gaussian_row(n_keys * ldk, 13 + static_cast<uint32_t>(d));
+        for (size_t i = 0; i < k16.size(); ++i) {
+          k16[i] = quant::fp32_to_fp16(kf[i]);
+          v16[i] = quant::fp32_to_fp16(vf[i]);
+        }
+        std::vector<float> k32(k16.size()), v32(v16.size());
+        table.f16_to_f32(k16.data(), k32.data(), static_cast<int64_t>(k16.size()));
+        table.f16_to_f32(v16.data(), v32.data(), static_cast<int64_t>(v16.size()));
+        std::vector<float> s32(rows * lds, 0.0f), s16(rows * lds, 0.0f);
+        table.scores(q.data(), ldq, rows, k32.data(), ldk, n_keys, d, s32.data(), lds);
+        table.scores_f16(q.data(), ldq, rows, k16.data(), ldk, n_keys, d, s16.data(), lds);
+        ASSERT_EQ(s16, s32) << "scores d=" << d << " rows=" << rows << " keys=" << n_keys;
+        const auto o0 = gaussian_row(rows * ldo, 14);
+        std::vector<float> o32(o0), o16(o0);
+        table.pv(s32.data(), lds, rows, v32.data(), ldk, n_keys, d, o32.data(), ldo);
+        table.pv_f16(s32.data(), lds, rows, v16.data(), ldk, n_keys, d, o16.data(), ldo);
+        ASSERT_EQ(o16, o32) << "pv d=" << d << " rows=" << rows << " keys=" << n_keys;
+      }
+    }
+  }
+}
+
 TEST_P(IsaAttentionTest, ExpSumAndF16ConversionsMatchReference) {
   const KernelTable& table = kernel_table(GetParam());
   for (int64_t n : {0, 1, 7, 8, 9, 100}) {

@@ -34,7 +34,10 @@ class PruneCommand : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::exists(smollm2_path())) GTEST_SKIP() << "model not fetched";
-    dir_ = fs::path(::testing::TempDir()) / "kestrel_prune_test";
+    // One folder per test: ctest runs these tests as parallel processes, and each TearDown removes
+    // its own folder.
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) / (std::string("kestrel_prune_test_") + info->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

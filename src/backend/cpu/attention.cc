@@ -102,8 +102,15 @@ struct ItemContext {
     });
   }
 
-  // s[r * lds + (j - lo)] = q_r . key_j for keys j in [j0, j1].
+  // s[r * lds + (j - lo)] = q_r . key_j for keys j in [j0, j1]: straight from the cache where the
+  // ISA reads F16 rows, else tile by tile through F32 copies.
   void scores(const float* qs, int32_t j0, int32_t j1, float* tile, float* s, int64_t lds) const {
+    if (k.scores_f16 != nullptr) {
+      for_each_run(a.k_cache, j0, j1 - j0 + 1, [&](const uint16_t* src, int32_t run, int32_t at) {
+        k.scores_f16(qs, d(), g.rows, src, kv_row(), run, d(), s + (j0 + at - g.lo), lds);
+      });
+      return;
+    }
     for (int32_t j = j0; j <= j1; j += kKeyTile) {
       const int kt = static_cast<int>(std::min<int64_t>(kKeyTile, int64_t{j1} - j + 1));
       load_tile(a.k_cache, j, kt, tile);
@@ -126,8 +133,14 @@ struct ItemContext {
     k.round_f16(sr, g.span());
   }
 
-  // o[r * d + i] += sum over keys j in [j0, j1] of p[r][j] * value_j[i].
+  // o[r * d + i] += sum over keys j in [j0, j1] of p[r][j] * value_j[i], keys in order.
   void values(const float* s, int64_t lds, int32_t j0, int32_t j1, float* tile, float* o) const {
+    if (k.pv_f16 != nullptr) {
+      for_each_run(a.v_cache, j0, j1 - j0 + 1, [&](const uint16_t* src, int32_t run, int32_t at) {
+        k.pv_f16(s + (j0 + at - g.lo), lds, g.rows, src, kv_row(), run, d(), o, d());
+      });
+      return;
+    }
     for (int32_t j = j0; j <= j1; j += kKeyTile) {
       const int kt = static_cast<int>(std::min<int64_t>(kKeyTile, int64_t{j1} - j + 1));
       load_tile(a.v_cache, j, kt, tile);

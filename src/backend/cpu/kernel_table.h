@@ -32,6 +32,13 @@ using ScoresFn = void (*)(const float* q, int64_t ldq, int rows, const float* k,
 // pv: o[r * ldo + i] += sum_j p[r * ldp + j] * v[j * ldv + i], i < d.
 using PvFn = void (*)(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv,
                       int n_keys, int64_t d, float* o, int64_t ldo);
+// The same two with keys / values read straight from F16 rows (the KV cache), converted in
+// registers; optional (nullptr: attention converts tiles to F32 and calls scores / pv). They must
+// give exactly what scores / pv give on the converted rows.
+using ScoresF16Fn = void (*)(const float* q, int64_t ldq, int rows, const uint16_t* k, int64_t ldk,
+                             int n_keys, int64_t d, float* s, int64_t lds);
+using PvF16Fn = void (*)(const float* p, int64_t ldp, int rows, const uint16_t* v, int64_t ldv,
+                         int n_keys, int64_t d, float* o, int64_t ldo);
 // x[i] = exp(x[i] - max) for i < n; returns the sum of the results.
 using ExpSumFn = float (*)(float* x, int64_t n, float max);
 // F16 <-> F32 rows: y = float(x); and x = float(half(x)) (round to F16 in
@@ -62,6 +69,8 @@ struct KernelTable {
   int pack_rows = 0;
   ScoresFn scores = nullptr;
   PvFn pv = nullptr;
+  ScoresF16Fn scores_f16 = nullptr;
+  PvF16Fn pv_f16 = nullptr;
   ExpSumFn exp_sum = nullptr;
   F16ToF32Fn f16_to_f32 = nullptr;
   RoundF16Fn round_f16 = nullptr;

@@ -10,9 +10,20 @@
 namespace kestrel::backend {
 namespace {
 
-float dot_tail(const float* q, const float* k, int64_t from, int64_t d) {
+// Keys and values come as F32 rows (a converted tile) or straight from the F16 cache; the
+// kernels are the same templates over the element type, so both give identical sums.
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline float to_float(float x) { return x; }
+inline float to_float(uint16_t x) { return _cvtsh_ss(x); }
+
+template <class T>
+float dot_tail(const float* q, const T* k, int64_t from, int64_t d) {
   float sum = 0.0f;
-  for (int64_t i = from; i < d; ++i) sum += q[i] * k[i];
+  // Explicit fma: the F32 and F16 instantiations must round alike.
+  for (int64_t i = from; i < d; ++i) sum = std::fma(q[i], to_float(k[i]), sum);
   return sum;
 }
 
@@ -29,8 +40,8 @@ inline __m256 hsum8(const __m256* a) {
 
 // R query rows x C keys of accumulators (R * C = 8), reduced to C scores per row at once; each
 // loaded key vector feeds R multiply-adds. d is a multiple of 8 here.
-template <int R, int C>
-[[gnu::always_inline]] inline void score_block(const float* q, int64_t ldq, const float* k,
+template <int R, int C, class T>
+[[gnu::always_inline]] inline void score_block(const float* q, int64_t ldq, const T* k,
                                                int64_t ldk, int64_t d, float* s, int64_t lds) {
   __m256 acc[R][C];
   for (auto& row : acc) {
@@ -38,7 +49,7 @@ template <int R, int C>
   }
   for (int64_t i = 0; i < d; i += 8) {
     for (int c = 0; c < C; ++c) {
-      const __m256 kv = _mm256_loadu_ps(k + c * ldk + i);
+      const __m256 kv = load8(k + c * ldk + i);
       for (int r = 0; r < R; ++r) {
         acc[r][c] = _mm256_fmadd_ps(_mm256_loadu_ps(q + r * ldq + i), kv, acc[r][c]);
       }
@@ -53,19 +64,18 @@ template <int R, int C>
   }
 }
 
-float dot(const float* q, const float* k, int64_t d) {
+template <class T>
+float dot(const float* q, const T* k, int64_t d) {
   const int64_t d8 = d / 8 * 8;
   __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < d8; i += 8) {
-    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
-  }
+  for (int64_t i = 0; i < d8; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8(k + i), acc);
   return avx2::hsum(acc) + dot_tail(q, k, d8, d);
 }
 
 // Rows of R against the keys, C at a time; leftover keys (and head sizes that are not a multiple
 // of 8) one dot product at a time.
-template <int R, int C>
-void score_rows(const float* q, int64_t ldq, const float* k, int64_t ldk, int n_keys, int64_t d,
+template <int R, int C, class T>
+void score_rows(const float* q, int64_t ldq, const T* k, int64_t ldk, int n_keys, int64_t d,
                 float* s, int64_t lds) {
   int j = 0;
   if (d % 8 == 0) {
@@ -76,8 +86,9 @@ void score_rows(const float* q, int64_t ldq, const float* k, int64_t ldk, int n_
   }
 }
 
-void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, int n_keys,
-            int64_t d, float* s, int64_t lds) {
+template <class T>
+void scores(const float* q, int64_t ldq, int rows, const T* k, int64_t ldk, int n_keys, int64_t d,
+            float* s, int64_t lds) {
   int r = 0;
   for (; r + 2 <= rows; r += 2) score_rows<2, 4>(q + r * ldq, ldq, k, ldk, n_keys, d, s + r * lds, lds);
   if (r < rows) score_rows<1, 8>(q + r * ldq, ldq, k, ldk, n_keys, d, s + r * lds, lds);
@@ -85,8 +96,8 @@ void scores(const float* q, int64_t ldq, int rows, const float* k, int64_t ldk, 
 
 // R rows x 8W output dims of accumulators per pass (R * W <= 12): each value vector loaded
 // feeds R multiply-adds, each probability broadcast feeds W.
-template <int R, int W>
-void pv_block(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_keys, float* o,
+template <int R, int W, class T>
+void pv_block(const float* p, int64_t ldp, const T* v, int64_t ldv, int n_keys, float* o,
               int64_t ldo) {
   __m256 acc[R][W];
   for (int r = 0; r < R; ++r) {
@@ -94,7 +105,7 @@ void pv_block(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_ke
   }
   for (int j = 0; j < n_keys; ++j) {
     __m256 vv[W];
-    for (int w = 0; w < W; ++w) vv[w] = _mm256_loadu_ps(v + j * ldv + 8 * w);
+    for (int w = 0; w < W; ++w) vv[w] = load8(v + j * ldv + 8 * w);
     for (int r = 0; r < R; ++r) {
       const __m256 pj = _mm256_broadcast_ss(p + r * ldp + j);
       for (int w = 0; w < W; ++w) acc[r][w] = _mm256_fmadd_ps(pj, vv[w], acc[r][w]);
@@ -105,8 +116,8 @@ void pv_block(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_ke
   }
 }
 
-template <int R>
-void pv_rows(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_keys, int64_t d,
+template <int R, class T>
+void pv_rows(const float* p, int64_t ldp, const T* v, int64_t ldv, int n_keys, int64_t d,
              float* o, int64_t ldo) {
   constexpr int W = R >= 3 ? 12 / R : 4;  // 8W dims per pass
   int64_t i = 0;
@@ -114,12 +125,15 @@ void pv_rows(const float* p, int64_t ldp, const float* v, int64_t ldv, int n_key
   for (; i + 8 <= d; i += 8) pv_block<R, 1>(p, ldp, v + i, ldv, n_keys, o + i, ldo);
   for (int r = 0; r < R; ++r) {
     for (int j = 0; j < n_keys; ++j) {
-      for (int64_t t = i; t < d; ++t) o[r * ldo + t] += p[r * ldp + j] * v[j * ldv + t];
+      for (int64_t t = i; t < d; ++t) {
+        o[r * ldo + t] = std::fma(p[r * ldp + j], to_float(v[j * ldv + t]), o[r * ldo + t]);
+      }
     }
   }
 }
 
-void pv(const float* p, int64_t ldp, int rows, const float* v, int64_t ldv, int n_keys, int64_t d,
+template <class T>
+void pv(const float* p, int64_t ldp, int rows, const T* v, int64_t ldv, int n_keys, int64_t d,
         float* o, int64_t ldo) {
   int r = 0;
   for (; r + 4 <= rows; r += 4) pv_rows<4>(p + r * ldp, ldp, v, ldv, n_keys, d, o + r * ldo, ldo);
@@ -231,8 +245,10 @@ void glu(const float* gate, const float* up, float* out, int64_t n, Activation a
 }  // namespace
 
 void install_avx2_attention(KernelTable& t) {
-  t.scores = scores;
-  t.pv = pv;
+  t.scores = scores<float>;
+  t.pv = pv<float>;
+  t.scores_f16 = scores<uint16_t>;
+  t.pv_f16 = pv<uint16_t>;
   t.exp_sum = exp_sum;
   t.f16_to_f32 = f16_to_f32;
   t.round_f16 = round_f16;
