@@ -66,6 +66,7 @@ neon-test: deps
 .PHONY: bench bench-models
 BENCH_ARGS ?=
 bench-models: models
+	python3 bench/side_by_side.py --build-llama-only
 	bash scripts/make_bench_models.sh
 
 bench: deps build bench-models

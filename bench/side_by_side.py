@@ -75,7 +75,7 @@ def run(cmd, **kw):
 def build_llama_bench(cache):
     """Builds llama-bench from llama-cpp-python's vendored llama.cpp into cache; returns its path."""
     exe = cache / "llama-build" / "bin" / "llama-bench"
-    if exe.exists():
+    if exe.exists() and exe.with_name("llama-quantize").exists():
         return exe
     src = cache / "llama-src"
     pkg = src / "pkg"
@@ -98,7 +98,7 @@ def build_llama_bench(cache):
     run(["cmake", "-S", str(pkg / "vendor" / "llama.cpp"), "-B", str(build), *generator,
          "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=ON", "-DLLAMA_CURL=OFF",
          "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF"])
-    run(["cmake", "--build", str(build), "-j", str(os.cpu_count() or 2), "--target", "llama-bench"])
+    run(["cmake", "--build", str(build), "-j", str(os.cpu_count() or 2), "--target", "llama-bench", "llama-quantize"])
     if not exe.exists():
         raise UsageError(f"the llama.cpp build produced no {exe}")
     return exe
@@ -222,7 +222,16 @@ def main():
                     help="skip the bandwidth probe and kernel peak (no fraction-of-limit columns)")
     ap.add_argument("--out", help="also write the Markdown report to this file")
     ap.add_argument("--json", help="write every sample and limit as JSON to this file")
+    ap.add_argument("--build-llama-only", action="store_true",
+                    help="only build llama-bench and llama-quantize into .cache/ (make bench-models)")
     args = ap.parse_args()
+    if args.build_llama_only:
+        try:
+            build_llama_bench(ROOT / ".cache")
+        except UsageError as e:
+            print(f"side_by_side: error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.quick:
         args.reps, args.pp, args.tg = 2, 128, 32
     try:

@@ -12,6 +12,9 @@ models="${KESTREL_MODELS:-models}"
 out="$models/bench"
 mkdir -p "$out"
 
+# The random model's writer needs numpy and the gguf package.
+python3 -c "import numpy, gguf" 2>/dev/null || python3 -m pip install --quiet numpy gguf
+
 smollm="$models/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ ! -f "$smollm" ]; then
   echo "make_bench_models: $smollm missing (run scripts/fetch_models.sh first)" >&2

@@ -9,7 +9,12 @@ Already-quantized inputs are re-quantized (allow_requantize): fine for speed ben
 quality comparisons.
 """
 import ctypes
+import os
+import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FTYPES = {"Q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "Q4_1": "LLAMA_FTYPE_MOSTLY_Q4_1",
           "Q5_0": "LLAMA_FTYPE_MOSTLY_Q5_0", "Q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0",
@@ -24,8 +29,18 @@ def main():
     try:
         import llama_cpp
     except ImportError:
-        sys.exit("quantize_gguf.py: the llama-cpp-python package is needed "
-                 "(pip install llama-cpp-python==0.3.36)")
+        # The same quantizer as a program: llama-quantize from the llama.cpp build of
+        # bench/side_by_side.py (cmake --build .cache/llama-build --target llama-quantize).
+        tool = Path(os.environ.get("LLAMA_QUANTIZE", ROOT / ".cache/llama-build/bin/llama-quantize"))
+        if not tool.exists():
+            sys.exit("quantize_gguf.py: needs the llama-cpp-python package "
+                     "(pip install llama-cpp-python==0.3.36) or llama-quantize (LLAMA_QUANTIZE)")
+        rc = subprocess.run([str(tool), "--allow-requantize", src, dst, name],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if rc.returncode != 0:
+            sys.exit(f"quantize_gguf.py: llama-quantize failed for {src} -> {dst}:\n{rc.stderr}")
+        print(f"wrote {dst} ({name}, llama-quantize)")
+        return
     # llama.cpp logs every tensor; keep its errors only.
     @llama_cpp.llama_log_callback
     def quiet(level, text, user_data):
