@@ -15,6 +15,7 @@ Usage: load.py URL LABEL [--concurrency 1,4,16,32] [--prompt-tokens 64] [--outpu
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import time
 
@@ -25,8 +26,11 @@ WORDS = ("river stone cloud lantern meadow copper violet harbor thunder maple qu
 
 
 def text_of(n_words, seed):
-    # Deterministic filler; about one token per word for SmolLM2's tokenizer.
-    return " ".join(WORDS[(seed * 7 + i * 3) % len(WORDS)] for i in range(n_words))
+    # Deterministic filler, different for every seed from its first word on (so no two requests
+    # share a cacheable prefix unless the scenario says so); about one token per word for
+    # SmolLM2's tokenizer.
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) for _ in range(n_words))
 
 
 def pct(values, p):
@@ -95,11 +99,12 @@ def main():
         if a.shared_prefix:
             prefix = "Reference notes: " + text_of(a.prefix_tokens, 99) + "\n"
             asyncio.run(wave(a.url, [prefix + "Question 0: summarize."], 4, headers))  # warm-up
-            prompts = [prefix + f"Question {i + 1}: " + text_of(8, 1000 + i) for i in range(c)]
+            prompts = [prefix + f"Question {i + 1}: " + text_of(8, 10**6 + i) for i in range(c)]
             r = asyncio.run(wave(a.url, prompts, a.output_tokens, headers))
             r["scenario"] = f"shared-prefix {a.prefix_tokens}+~12 tokens"
         else:
-            prompts = [text_of(a.prompt_tokens, i) for i in range(c)]
+            # Seeds unique across waves too: a later wave must not hit the cache of an earlier one.
+            prompts = [text_of(a.prompt_tokens, c * 1000 + i) for i in range(c)]
             r = asyncio.run(wave(a.url, prompts, a.output_tokens, headers))
             r["scenario"] = f"fixed {a.prompt_tokens} in / {a.output_tokens} out"
         r["concurrency"] = c
