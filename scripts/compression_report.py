@@ -69,9 +69,30 @@ for _m in SHIPPED:
     ENTRIES += [quant(_m, t) for t in ("q8_0", "q4_k_m", "q4_0")]
     ENTRIES += [quant(_m, t, calib=True) for t in ("q4_k_m", "q4_0")]
 ENTRIES = [e for e in ENTRIES if e.model != "Gemma3-270M" or "q4_0" not in e.label]
-# Further methods append here, e.g.:
-#   ENTRIES.append(Entry("SmolLM2-135M", "prune 25%", "prune",
-#                        ["{kestrel}", "prune", "{base}", "{out}", "--sparsity", "0.25"]))
+
+
+def prune(label, *args, calib=False):
+    cmd = ["{kestrel}", "prune", "{base}", "{out}", *args]
+    return Entry("SmolLM2-135M", label, "prune",
+                 cmd + (["--calib", "{calib}", "--calib-tokens", "256"] if calib else []))
+
+
+# Pruning (SmolLM2; F16 outputs): unstructured and 2:4 keep the base's size (zeros are stored),
+# structured removal writes a smaller dense model. None of them is retrained.
+ENTRIES += [
+    prune("magnitude 25%", "--method", "magnitude", "--sparsity", "0.25"),
+    prune("magnitude 50%", "--method", "magnitude", "--sparsity", "0.5"),
+    prune("wanda 50%", "--method", "wanda", "--sparsity", "0.5", calib=True),
+    prune("2:4 (wanda)", "--method", "2:4", calib=True),
+    prune("ffn -384 channels", "--method", "ffn", "--remove", "384", calib=True),
+    prune("layers -4", "--method", "layers", "--remove", "4", calib=True),
+]
+# Distillation: the same 26-layer student as "layers -4", trained on the calibration text to
+# match the base's next-token distributions.
+ENTRIES.append(Entry("SmolLM2-135M", "distill 26 layers", "distill",
+                     ["{kestrel}", "distill", "-m", "{base}", "-o", "{out}", "--layers", "26",
+                      "--data", "{calib}", "--calib-tokens", "256", "--steps", "40",
+                      "--seq-len", "64", "--lr", "1e-4"]))
 
 
 def run(cmd, **kw):
@@ -146,11 +167,11 @@ def plot(results):
     import matplotlib.pyplot as plt
     models = list(dict.fromkeys(r["model"] for r in results))
     fig, axes = plt.subplots(len(models), 3, figsize=(15, 4.2 * len(models)), squeeze=False)
-    markers = {"base": "*", "quantize": "o", "quantize + calib": "s"}
+    markers = {"base": "*", "quantize": "o", "quantize + calib": "s", "prune": "v", "distill": "D"}
     for row, m in enumerate(models):
         rs = [r for r in results if r["model"] == m]
         for col, (key, name, logy) in enumerate((("kl_mean", "mean KL-divergence vs F16 (nats)", True),
-                                                 ("ppl", "perplexity", False),
+                                                 ("ppl", "perplexity", True),
                                                  ("tg_tokens_per_s", "decode tokens/s", False))):
             ax = axes[row][col]
             for method in dict.fromkeys(r["method"] for r in rs):
@@ -158,7 +179,9 @@ def plot(results):
                 xs = [r["bytes"] / 2**20 for r in pts]
                 ys = [max(r[key], 1e-6) if logy else r[key] for r in pts]
                 ax.plot(xs, ys, marker=markers.get(method, "^"), label=method,
-                        linestyle="-" if len(pts) > 1 else "none")
+                        # a line joins the levels of one quantizer; prune's points are different
+                        # methods, so they stand alone
+                        linestyle="-" if len(pts) > 1 and method.startswith("quantize") else "none")
                 for x, y, r in zip(xs, ys, pts):
                     ax.annotate(r["label"].replace(" + calib", "+c"), (x, y), fontsize=7,
                                 xytext=(3, 3), textcoords="offset points")
