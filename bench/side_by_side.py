@@ -73,7 +73,8 @@ def run(cmd, **kw):
 
 
 def build_llama_bench(cache):
-    """Builds llama-bench from llama-cpp-python's vendored llama.cpp into cache; returns its path."""
+    """Builds llama-bench and llama-quantize from llama-cpp-python's vendored llama.cpp into cache;
+    returns llama-bench's path."""
     exe = cache / "llama-build" / "bin" / "llama-bench"
     if exe.exists() and exe.with_name("llama-quantize").exists():
         return exe

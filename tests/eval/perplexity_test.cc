@@ -61,14 +61,12 @@ class PerplexityModel : public ::testing::Test {
   }
 };
 
-// llama.cpp's figure (tests/golden/perplexity/generate.py) on the same file, text and chunking.
-// The bound is 2.5%: on these short slices (252 and 189 scored tokens of quantized models)
-// Kestrel measures 1.65% (SmolLM2) and 0.73% (Gemma 3) away; the per-logit differences behind it
-// are those docs/correctness.md explains (activation quantization rounding), and llama.cpp
-// differs from itself by as much across batch sizes. docs/compression.md has the full-text figure.
-TEST_F(PerplexityModel, AgreesWithLlamaCpp) {
+// Each test model's perplexity of gpl3.txt at the n_ctx its entry in GOLDEN_FILE names (at most
+// its "chunks" chunks when limit_chunks, else every chunk), passed to check with that entry.
+template <class Check>
+void for_each_golden_model(const std::string& golden_file, bool limit_chunks, Check check) {
   const nlohmann::json golden =
-      nlohmann::json::parse(read(testing::golden_dir() + "/perplexity/golden.json"));
+      nlohmann::json::parse(read(testing::golden_dir() + "/perplexity/" + golden_file));
   const std::string text = read(testing::golden_dir() + "/perplexity/gpl3.txt");
   for (const std::string& path : {testing::smollm2_path(), testing::gemma3_path()}) {
     const std::string name = std::filesystem::path(path).filename().string();
@@ -76,37 +74,42 @@ TEST_F(PerplexityModel, AgreesWithLlamaCpp) {
     model::ModelOptions mo;
     auto model = model::Model::load(path, mo);
     const std::vector<int32_t> tokens = perplexity_tokens(*model, text);
-    EXPECT_EQ(static_cast<int64_t>(tokens.size()), g.at("n_text_tokens").get<int64_t>()) << name;
     PerplexityOptions o;
     o.n_ctx = g.at("n_ctx").get<int32_t>();
-    o.max_chunks = g.at("chunks").get<int32_t>();
-    const PerplexityResult r = compute_perplexity(*model, nullptr, tokens, o);
+    if (limit_chunks) o.max_chunks = g.at("chunks").get<int32_t>();
+    check(name, g, tokens, compute_perplexity(*model, nullptr, tokens, o));
+  }
+}
+
+// llama.cpp's figure (tests/golden/perplexity/generate.py) on the same file, text and chunking.
+// The bound is 2.5%: on these short slices (252 and 189 scored tokens of quantized models)
+// Kestrel measures 1.65% (SmolLM2) and 0.73% (Gemma 3) away; the per-logit differences behind it
+// are those docs/correctness.md explains (activation quantization rounding), and llama.cpp
+// differs from itself by as much across batch sizes. docs/compression.md has the full-text figure.
+TEST_F(PerplexityModel, AgreesWithLlamaCpp) {
+  for_each_golden_model("golden.json", true, [](const std::string& name, const nlohmann::json& g,
+                                                const std::vector<int32_t>& tokens,
+                                                const PerplexityResult& r) {
+    EXPECT_EQ(static_cast<int64_t>(tokens.size()), g.at("n_text_tokens").get<int64_t>()) << name;
     EXPECT_EQ(r.n_scored, g.at("n_scored").get<int64_t>()) << name;
     const double want = g.at("ppl").get<double>();
     EXPECT_NEAR(r.ppl / want, 1.0, 0.025) << name << ": kestrel " << r.ppl << ", llama.cpp " << want;
     EXPECT_FALSE(r.has_base);
-  }
+  });
 }
 
 // The bar: within 0.5% of the figure llama.cpp's own llama-perplexity tool prints for the
 // whole text at -c 512 (tests/golden/perplexity/generate_full.py). Measured: SmolLM2 18.3544 vs
 // 18.3459 (+0.05%), Gemma 3 13.8904 vs 13.8844 (+0.04%).
 TEST_F(PerplexityModel, WholeTextWithinHalfAPercentOfLlamaCppPerplexityTool) {
-  const nlohmann::json golden =
-      nlohmann::json::parse(read(testing::golden_dir() + "/perplexity/golden_full.json"));
-  const std::string text = read(testing::golden_dir() + "/perplexity/gpl3.txt");
-  for (const std::string& path : {testing::smollm2_path(), testing::gemma3_path()}) {
-    const std::string name = std::filesystem::path(path).filename().string();
-    const nlohmann::json& g = golden.at(name);
-    model::ModelOptions mo;
-    auto model = model::Model::load(path, mo);
-    PerplexityOptions o;
-    o.n_ctx = g.at("n_ctx").get<int32_t>();
-    const PerplexityResult r = compute_perplexity(*model, nullptr, perplexity_tokens(*model, text), o);
+  for_each_golden_model("golden_full.json", false, [](const std::string& name,
+                                                      const nlohmann::json& g,
+                                                      const std::vector<int32_t>&,
+                                                      const PerplexityResult& r) {
     EXPECT_EQ(r.n_chunks, g.at("chunks").get<int64_t>()) << name;
     const double want = g.at("ppl").get<double>();
     EXPECT_NEAR(r.ppl / want, 1.0, 0.005) << name << ": kestrel " << r.ppl << ", llama.cpp " << want;
-  }
+  });
 }
 
 TEST_F(PerplexityModel, KlAgainstItselfIsZero) {
