@@ -145,15 +145,21 @@ TEST_P(IsaKernelTest, RepackedTileMatchesFloat64Oracle) {
       const std::vector<uint8_t> packed = table.pack(type, w.data(), w_row, n, n_w);
       const size_t group_bytes = table.packed_group_bytes(type, n);
       ASSERT_EQ(packed.size(), group_bytes * n_groups);
+      // The tile's own activation layout, where it has one; the oracle reads vec_dot_type rows.
+      const size_t p_row =
+          table.packed_act_bytes != nullptr ? table.packed_act_bytes(type, n) : 0;
       for (int64_t n_a : {1, 2, 3, 4, 5, 9}) {
         OffsetBuffer a(a_row * n_a, 3);
+        OffsetBuffer pa(std::max<size_t>(p_row * n_a, 1), 0);
         for (int64_t r = 0; r < n_a; ++r) {
           const auto x = gaussian_row(n, 400 + static_cast<uint32_t>(r), 2.0f);
           table.ops(ops.vec_dot_type).quantize_row(x.data(), a.data() + r * a_row, n);
+          if (p_row != 0) table.packed_act_quantize(type, x.data(), pa.data() + r * p_row, n);
         }
         const int64_t ldy = n_w + 2;
         std::vector<float> y(n_a * ldy, -1.0f);
-        table.packed_tile(type, n, packed.data(), group_bytes, n_groups, a.data(), a_row, n_a,
+        table.packed_tile(type, n, packed.data(), group_bytes, n_groups,
+                          p_row != 0 ? pa.data() : a.data(), p_row != 0 ? p_row : a_row, n_a,
                           y.data(), ldy);
         for (int64_t r = 0; r < n_a; ++r) {
           for (int64_t o = 0; o < n_w; ++o) {
@@ -197,6 +203,49 @@ TEST_P(IsaQuantizerTest, ActivationFormatsAreByteIdenticalToGeneric) {
       quant::generic_type_ops(type).quantize_row(x.data(), want.data(), n);
       table.ops(type).quantize_row(x.data(), got.data(), n);
       EXPECT_EQ(got, want) << isa_name(GetParam()) << " " << tensor::dtype_name(type) << " n=" << n;
+    }
+  }
+}
+
+// A packed tile's own activation rows hold exactly the vec_dot_type block's values: d (the f32
+// of its f16), the same quants, and the per-type extra word (offset * sum(q), or Q8_1's s).
+TEST_P(IsaQuantizerTest, PackedActivationRowsHoldTheBlockValues) {
+  const KernelTable& table = kernel_table(GetParam());
+  if (table.packed_act_bytes == nullptr) GTEST_SKIP() << "no packed activation layout";
+  for (DType type : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q8_0}) {
+    const int64_t nb = 7, n = 32 * nb;
+    const size_t row = table.packed_act_bytes(type, n);
+    if (row == 0) continue;
+    ASSERT_EQ(row, 40u * nb);
+    const std::vector<float> x = gaussian_row(n, 90 + static_cast<uint32_t>(type), 3.0f);
+    const DType at = table.ops(type).vec_dot_type;
+    std::vector<uint8_t> block(tensor::row_bytes(at, n));
+    quant::generic_type_ops(at).quantize_row(x.data(), block.data(), n);
+    std::vector<uint32_t> words(row / 4);  // aligned storage
+    table.packed_act_quantize(type, x.data(), words.data(), n);
+    const auto* packed = reinterpret_cast<const uint8_t*>(words.data());
+    const size_t bsz = tensor::traits(at).type_size, qs = at == DType::Q8_1 ? 4 : 2;
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = block.data() + b * bsz;
+      uint16_t dh, sh;
+      std::memcpy(&dh, blk, 2);
+      float d;
+      int32_t extra;
+      std::memcpy(&d, packed + 4 * b, 4);
+      std::memcpy(&extra, packed + 4 * nb + 4 * b, 4);
+      EXPECT_EQ(d, quant::fp16_to_fp32(dh)) << tensor::dtype_name(type) << " block " << b;
+      const auto* q = reinterpret_cast<const int8_t*>(blk + qs);
+      EXPECT_EQ(std::memcmp(packed + 8 * nb + 32 * b, q, 32), 0) << tensor::dtype_name(type);
+      int32_t sum = 0;
+      for (int j = 0; j < 32; ++j) sum += q[j];
+      if (type == DType::Q4_1) {
+        std::memcpy(&sh, blk + 2, 2);
+        float s;
+        std::memcpy(&s, &extra, 4);
+        EXPECT_EQ(s, quant::fp16_to_fp32(sh)) << "block " << b;
+      } else if (type != DType::Q8_0) {
+        EXPECT_EQ(extra, (type == DType::Q4_0 ? 8 : 16) * sum) << tensor::dtype_name(type);
+      }
     }
   }
 }

@@ -56,6 +56,10 @@ using PackedTileFn = void (*)(tensor::DType type, int64_t n_in, const uint8_t* p
                               size_t group_bytes, int64_t n_groups, const void* a, size_t a_stride,
                               int64_t n_a, float* y, int64_t ldy);
 using PackedBytesFn = size_t (*)(tensor::DType type, int64_t n_in);  // per group; 0: not packable
+// The packed tile's own activation row layout for weights of `type`: bytes per row (0: it takes
+// vec_dot_type rows) and the converter from floats.
+using PackedActBytesFn = size_t (*)(tensor::DType type, int64_t n_in);
+using PackedActQuantizeFn = void (*)(tensor::DType type, const float* x, void* y, int64_t n_in);
 
 struct KernelTable {
   static constexpr size_t kMaxTypes = 64;  // GGUF type ids are below this
@@ -66,6 +70,8 @@ struct KernelTable {
   PackFn pack = nullptr;  // null: this ISA does not repack
   PackedTileFn packed_tile = nullptr;
   PackedBytesFn packed_group_bytes = nullptr;
+  PackedActBytesFn packed_act_bytes = nullptr;  // null: packed tiles take vec_dot_type rows
+  PackedActQuantizeFn packed_act_quantize = nullptr;
   int pack_rows = 0;
   ScoresFn scores = nullptr;
   PvFn pv = nullptr;

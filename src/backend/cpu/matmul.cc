@@ -49,42 +49,60 @@ void CpuOps::matmul_shared(const WeightMatrix* const* ws, int count, const float
     size_t act_offset;  // where this matrix's activation rows start in act_scratch_
     size_t act_row;
     int64_t first;  // index of its first row among all rows of the call
-    bool packed;    // use w->packed (see below)
+    bool packed;    // use w->packed
+  };
+  // Activation rows are converted once per distinct format: a weight type's vec_dot_type, or a
+  // packed tile's own layout for that weight type.
+  struct ActFormat {
+    tensor::DType type;
+    bool packed_layout;
+    size_t offset;  // in act_scratch_
+    size_t row;     // bytes per row
   };
   Part parts[kMaxShared];
-  tensor::DType act_types[kMaxShared];
-  size_t act_offsets[kMaxShared];
+  ActFormat formats[kMaxShared];
   int n_act = 0;
   size_t act_bytes = 0;
   int64_t total_rows = 0;
   for (int i = 0; i < count; ++i) {
     const WeightMatrix& w = *ws[i];
     KESTREL_CHECK(w.n_in == n_in, "matmul_shared: inputs of ", w.n_in, " and ", n_in);
-    const tensor::DType at = kernels_.ops(w.type).vec_dot_type;
-    int a = 0;
-    while (a < n_act && act_types[a] != at) ++a;
-    if (a == n_act) {
-      act_types[n_act] = at;
-      act_offsets[n_act++] = act_bytes;
-      act_bytes += tensor::row_bytes(at, n_in) * n_rows;
-    }
-    parts[i] = {
-        &w, kernels_.tile(w.type), act_offsets[a], tensor::row_bytes(at, n_in), total_rows, false};
-    total_rows += w.n_out;
     // A packed matrix is used when the thread split falls on its groups: every split point is
     // a multiple of kWeightChunk, so its first row must be a multiple of the group size too.
-    parts[i].packed = w.packed != nullptr && w.n_out % w.packed_rows == 0 &&
-                      parts[i].first % w.packed_rows == 0 && kWeightChunk % w.packed_rows == 0;
+    const bool packed = w.packed != nullptr && w.n_out % w.packed_rows == 0 &&
+                        total_rows % w.packed_rows == 0 && kWeightChunk % w.packed_rows == 0;
+    const size_t packed_row = packed && kernels_.packed_act_bytes != nullptr
+                                  ? kernels_.packed_act_bytes(w.type, n_in)
+                                  : 0;
+    const ActFormat want = packed_row != 0
+                               ? ActFormat{w.type, true, 0, packed_row}
+                               : ActFormat{kernels_.ops(w.type).vec_dot_type, false, 0, 0};
+    int a = 0;
+    while (a < n_act &&
+           (formats[a].type != want.type || formats[a].packed_layout != want.packed_layout)) {
+      ++a;
+    }
+    if (a == n_act) {
+      const size_t row = want.packed_layout ? want.row : tensor::row_bytes(want.type, n_in);
+      formats[n_act++] = {want.type, want.packed_layout, act_bytes, row};
+      act_bytes += row * n_rows;
+    }
+    parts[i] = {&w, kernels_.tile(w.type), formats[a].offset, formats[a].row, total_rows, packed};
+    total_rows += w.n_out;
   }
   if (act_scratch_.size() < act_bytes) act_scratch_.resize(act_bytes);
   uint8_t* act = act_scratch_.data();
 
   pool_.parallel_for(n_rows, 4, [&](int64_t r0, int64_t r1, int) {
     for (int a = 0; a < n_act; ++a) {
-      const quant::TypeOps& aops = kernels_.ops(act_types[a]);
-      const size_t row = tensor::row_bytes(act_types[a], n_in);
+      const ActFormat& f = formats[a];
+      uint8_t* out = act + f.offset;
       for (int64_t r = r0; r < r1; ++r) {
-        aops.quantize_row(x + r * n_in, act + act_offsets[a] + r * row, n_in);
+        if (f.packed_layout) {
+          kernels_.packed_act_quantize(f.type, x + r * n_in, out + r * f.row, n_in);
+        } else {
+          kernels_.ops(f.type).quantize_row(x + r * n_in, out + r * f.row, n_in);
+        }
       }
     }
   });

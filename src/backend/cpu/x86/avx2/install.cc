@@ -51,6 +51,8 @@ void install_avx2_kernels(KernelTable& t) {
   t.pack = avx2::pack_x8;
   t.packed_tile = avx2::packed_tile;
   t.packed_group_bytes = avx2::packed_group_bytes;
+  t.packed_act_bytes = avx2::packed_act_bytes;
+  t.packed_act_quantize = avx2::quantize_packed_act;
   t.pack_rows = 8;
   install_avx2_attention(t);
   install_avx2_quantizers(t);

@@ -50,18 +50,19 @@ inline __m256i bcast4(const uint8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-// One group of 8 rows against NA activation rows. Activations: Q8_0 [d][32 q] or Q8_1
-// [d][s][32 q] blocks.
+// One group of 8 rows against NA packed-activation rows.
 template <DType kType, int NA>
 void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_stride, float* y,
                   int64_t ldy) {
   constexpr bool kMin = kType == DType::Q4_1;
   constexpr bool kQ8 = kType == DType::Q8_0;
   constexpr bool kQ5 = kType == DType::Q5_0;
-  constexpr size_t kABytes = kMin ? 36 : 34;
-  constexpr size_t kAQs = kMin ? 4 : 2;
   constexpr size_t kScales = kMin ? 32 : kQ5 ? 48 : 16;
   constexpr size_t kRecord = kScales + (kQ8 ? 256 : 128);
+  // Q5_0's values reach 31, so its 16-bit sums widen every 2 chunks instead of every 4.
+  constexpr int kWiden = kQ5 ? 2 : 4;
+  // Packed-activation row (packed_x8.h): nb f32 d, nb extra words, then the quants.
+  const uint8_t* a_q = a + 8 * nb;
   __m256 acc[NA];
   for (int r = 0; r < NA; ++r) acc[r] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -74,45 +75,45 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
     __m256i isum[NA];
     for (int r = 0; r < NA; ++r) isum[r] = _mm256_setzero_si256();
     const uint8_t* qs = g + kScales;
+    const uint8_t* aq = a_q + 32 * b;  // row r's: aq + r * a_stride
     if constexpr (kQ8) {
+      // Signed x signed: |w| times q with w's sign, as vpmaddubsw needs one unsigned operand. A
+      // pair can reach 2 * 127 * 127, so each chunk widens to 32 bits at once.
       for (int c = 0; c < 8; ++c) {
         const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
         const __m256i wabs = _mm256_sign_epi8(w, w);
         for (int r = 0; r < NA; ++r) {
-          const __m256i av = bcast4(a + r * a_stride + b * kABytes + kAQs + 4 * c);
+          const __m256i av = bcast4(aq + r * a_stride + 4 * c);
           const __m256i p = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, w));
           isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, ones));
         }
       }
     } else {
+      // The block's 8 rows x 32 weights as unsigned bytes, low and high nibbles of 4 chunks
+      // (8 registers), then one activation row at a time against them.
+      __m256i lo[4], hi[4];
+      __m256i qh;
+      if constexpr (kQ5) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 16));
       for (int c = 0; c < 4; ++c) {
         const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
-        __m256i lo = _mm256_and_si256(w, low4);
-        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low4);
+        lo[c] = _mm256_and_si256(w, low4);
+        hi[c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), low4);
         if constexpr (kQ5) {  // fifth bits: elements 4c.. at qh bit 4c, 16+4c.. at 16+4c
-          const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 16));
-          lo = _mm256_or_si256(lo, expand_fifth_bits(_mm256_srli_epi32(qh, 4 * c)));
-          hi = _mm256_or_si256(hi, expand_fifth_bits(_mm256_srli_epi32(qh, 16 + 4 * c)));
+          lo[c] = _mm256_or_si256(lo[c], expand_fifth_bits(_mm256_srli_epi32(qh, 4 * c)));
+          hi[c] = _mm256_or_si256(hi[c], expand_fifth_bits(_mm256_srli_epi32(qh, 16 + 4 * c)));
         }
-        if constexpr (!kMin) {  // Q4_0 / Q5_0: values q - 8 / q - 16, through the sign trick
-          const __m256i offset = _mm256_set1_epi8(kQ5 ? 16 : 8);
-          lo = _mm256_sub_epi8(lo, offset);
-          hi = _mm256_sub_epi8(hi, offset);
-        }
-        const __m256i lo_abs = kMin ? lo : _mm256_sign_epi8(lo, lo);
-        const __m256i hi_abs = kMin ? hi : _mm256_sign_epi8(hi, hi);
-        for (int r = 0; r < NA; ++r) {
-          const uint8_t* aq = a + r * a_stride + b * kABytes + kAQs;
-          __m256i a_lo = bcast4(aq + 4 * c);
-          __m256i a_hi = bcast4(aq + 16 + 4 * c);
-          if constexpr (!kMin) {
-            a_lo = _mm256_sign_epi8(a_lo, lo);
-            a_hi = _mm256_sign_epi8(a_hi, hi);
+      }
+      for (int r = 0; r < NA; ++r) {
+        const uint8_t* q = aq + r * a_stride;
+        __m256i psum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo[c], bcast4(q + 4 * c)),
+                                             _mm256_maddubs_epi16(hi[c], bcast4(q + 16 + 4 * c)));
+          psum = _mm256_add_epi16(psum, p);
+          if (c % kWiden == kWiden - 1) {
+            isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(psum, ones));
+            psum = _mm256_setzero_si256();
           }
-          // Each 16-bit sum is at most 2 * 16 * 127 in magnitude, so two of them add safely.
-          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo_abs, a_lo),
-                                             _mm256_maddubs_epi16(hi_abs, a_hi));
-          isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(p, ones));
         }
       }
     }
@@ -121,11 +122,18 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
     if constexpr (kMin)
       mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g + 16)));
     for (int r = 0; r < NA; ++r) {
-      const uint8_t* ab = a + r * a_stride + b * kABytes;
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(f16(load_u16(ab))));
+      const uint8_t* row = a + r * a_stride;
+      const float* da = reinterpret_cast<const float*>(row) + b;
+      const int32_t* extra = reinterpret_cast<const int32_t*>(row + 4 * nb) + b;
+      if constexpr (!kMin && !kQ8) {  // Q4_0 / Q5_0: take off the nibbles' offset times sum(q)
+        isum[r] = _mm256_sub_epi32(isum[r], _mm256_set1_epi32(*extra));
+      }
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(da));
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), scale, acc[r]);
-      if constexpr (kMin)
-        acc[r] = _mm256_fmadd_ps(mw, _mm256_set1_ps(f16(load_u16(ab + 2))), acc[r]);
+      if constexpr (kMin) {
+        acc[r] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(reinterpret_cast<const float*>(extra)),
+                                 acc[r]);
+      }
     }
   }
   for (int r = 0; r < NA; ++r) _mm256_storeu_ps(y + r * ldy, acc[r]);
@@ -139,6 +147,8 @@ void tile_type(int64_t n_in, const uint8_t* packed, size_t group_bytes, int64_t 
     const uint8_t* g = packed + gi * group_bytes;
     float* yg = y + 8 * gi;
     int64_t r = 0;
+    for (; kType != DType::Q8_0 && r + 8 <= n_a; r += 8)
+      group_kernel<kType, 8>(nb, g, a + r * a_stride, a_stride, yg + r * ldy, ldy);
     for (; r + 4 <= n_a; r += 4)
       group_kernel<kType, 4>(nb, g, a + r * a_stride, a_stride, yg + r * ldy, ldy);
     for (; r < n_a; ++r)
@@ -147,6 +157,10 @@ void tile_type(int64_t n_in, const uint8_t* packed, size_t group_bytes, int64_t 
 }
 
 }  // namespace
+
+size_t packed_act_bytes(DType type, int64_t n_in) {
+  return layout_of(type).block_bytes != 0 ? 40 * static_cast<size_t>(n_in / 32) : 0;
+}
 
 size_t packed_group_bytes(DType type, int64_t n_in) {
   if (const size_t record = kquant_record_bytes(type); record != 0) {

@@ -4,6 +4,7 @@
 // emulated exactly (truncate, then step away from zero when the dropped
 // fraction is at least one half), since AVX2's own rounding ties to even.
 #include "backend/cpu/kernel_table.h"
+#include "backend/cpu/x86/avx2/packed_x8.h"
 #include "backend/cpu/x86/avx2/simd.h"
 
 namespace kestrel::backend {
@@ -139,6 +140,30 @@ void quantize_row_q8_k(const float* x, void* y, int64_t n) {
 }
 
 }  // namespace
+
+namespace avx2 {
+
+// Packed-activation row (packed_x8.h): the Q8_0 / Q8_1 block values, d as the f32 of its f16.
+void quantize_packed_act(tensor::DType type, const float* x, void* y, int64_t n) {
+  const int64_t nb = n / 32;
+  auto* d_out = static_cast<float*>(y);
+  auto* extra = reinterpret_cast<int32_t*>(d_out + nb);
+  auto* q = reinterpret_cast<int8_t*>(extra + nb);
+  const int32_t offset = type == tensor::DType::Q4_0 ? 8 : type == tensor::DType::Q5_0 ? 16 : 0;
+  for (int64_t i = 0; i < nb; ++i) {
+    int32_t sum;
+    const float d = quantize32(x + 32 * i, q + 32 * i, &sum);
+    d_out[i] = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+    if (type == tensor::DType::Q4_1) {
+      const float s = _cvtsh_ss(_cvtss_sh(static_cast<float>(sum) * d, _MM_FROUND_TO_NEAREST_INT));
+      std::memcpy(extra + i, &s, sizeof s);
+    } else {
+      extra[i] = offset * sum;
+    }
+  }
+}
+
+}  // namespace avx2
 
 void install_avx2_quantizers(KernelTable& t) {
   t.types[static_cast<size_t>(tensor::DType::Q8_0)].quantize_row = quantize_row_q8_0;
