@@ -34,14 +34,27 @@ Layout layout_of(DType type) {
   }
 }
 
-// Bits 0..3 of each 32-bit lane -> its 4 bytes: byte k = 0x10 where bit k is set (Q5_0's fifth
-// bit, already in place).
-inline __m256i expand_fifth_bits(__m256i x) {
-  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0,
-                                          0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
-  const __m256i bit = _mm256_set1_epi32(0x08040201);
-  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(x, spread), bit), bit);
-  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+// Q5_0's 32 fifth bits of a row, rearranged at pack time so that chunk c's bits sit where two
+// shifts put them on bit 4 of every byte: byte k holds element 4c + k's bit at bit c and element
+// 16 + 4c + k's bit at bit 4 + c, for c < 4. (GGUF: element e's bit is bit e of qh.)
+uint32_t spread_fifth_bits(uint32_t qh) {
+  uint32_t out = 0;
+  for (int e = 0; e < 32; ++e) {
+    const int c = (e % 16) / 4, k = e % 4;
+    out |= ((qh >> e) & 1u) << (8 * k + (e < 16 ? c : 4 + c));
+  }
+  return out;
+}
+
+// The fifth bits of chunk C, on bit 4 of each byte (0x10 or 0), for the low and high nibbles. The
+// 16-bit shifts move bits across the byte boundary only into positions the mask clears.
+template <int C>
+inline __m256i fifth_bits_lo(__m256i qh) {
+  return _mm256_and_si256(_mm256_slli_epi16(qh, 4 - C), _mm256_set1_epi8(0x10));
+}
+template <int C>
+inline __m256i fifth_bits_hi(__m256i qh) {
+  return _mm256_and_si256(_mm256_srli_epi16(qh, C), _mm256_set1_epi8(0x10));
 }
 
 inline __m256i bcast4(const uint8_t* p) {
@@ -92,16 +105,22 @@ void group_kernel(int64_t nb, const uint8_t* g, const uint8_t* a, size_t a_strid
       // The block's 8 rows x 32 weights as unsigned bytes, low and high nibbles of 4 chunks
       // (8 registers), then one activation row at a time against them.
       __m256i lo[4], hi[4];
-      __m256i qh;
-      if constexpr (kQ5) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 16));
+      const __m256i qh = kQ5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 16))
+                             : _mm256_setzero_si256();
       for (int c = 0; c < 4; ++c) {
         const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
         lo[c] = _mm256_and_si256(w, low4);
         hi[c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), low4);
-        if constexpr (kQ5) {  // fifth bits: elements 4c.. at qh bit 4c, 16+4c.. at 16+4c
-          lo[c] = _mm256_or_si256(lo[c], expand_fifth_bits(_mm256_srli_epi32(qh, 4 * c)));
-          hi[c] = _mm256_or_si256(hi[c], expand_fifth_bits(_mm256_srli_epi32(qh, 16 + 4 * c)));
-        }
+      }
+      if constexpr (kQ5) {
+        lo[0] = _mm256_or_si256(lo[0], fifth_bits_lo<0>(qh));
+        hi[0] = _mm256_or_si256(hi[0], fifth_bits_hi<0>(qh));
+        lo[1] = _mm256_or_si256(lo[1], fifth_bits_lo<1>(qh));
+        hi[1] = _mm256_or_si256(hi[1], fifth_bits_hi<1>(qh));
+        lo[2] = _mm256_or_si256(lo[2], fifth_bits_lo<2>(qh));
+        hi[2] = _mm256_or_si256(hi[2], fifth_bits_hi<2>(qh));
+        lo[3] = _mm256_or_si256(lo[3], fifth_bits_lo<3>(qh));
+        hi[3] = _mm256_or_si256(hi[3], fifth_bits_hi<3>(qh));
       }
       for (int r = 0; r < NA; ++r) {
         const uint8_t* q = aq + r * a_stride;
@@ -187,7 +206,12 @@ std::vector<uint8_t> pack_x8(DType type, const void* rows, size_t row_bytes, int
         const uint8_t* blk = src + (8 * g + j) * row_bytes + b * l.block_bytes;
         std::memcpy(rec + 2 * j, blk, 2);                          // d
         if (l.has_min) std::memcpy(rec + 16 + 2 * j, blk + 2, 2);  // m
-        if (l.has_qh) std::memcpy(rec + 16 + 4 * j, blk + 2, 4);   // qh
+        if (l.has_qh) {  // qh, rearranged (spread_fifth_bits)
+          uint32_t qh;
+          std::memcpy(&qh, blk + 2, 4);
+          qh = spread_fifth_bits(qh);
+          std::memcpy(rec + 16 + 4 * j, &qh, 4);
+        }
         for (size_t c = 0; c < l.qs_bytes / 4; ++c) {
           std::memcpy(rec + scales + 32 * c + 4 * j, blk + l.qs_offset + 4 * c, 4);
         }

@@ -1,7 +1,7 @@
 // Weights repacked at load time into groups of 8 rows, for the 32-element formats (Q4_0, Q4_1,
 // Q5_0, Q8_0); the K-quants (Q4_K, Q6_K) have their own records (packed_kquants.h) behind the
 // same three entry points. In a group, block b of all 8 rows is one record:
-//   [8 x f16 d] [8 x f16 m (Q4_1 only)] [8 x u32 qh (Q5_0 only)] [quants]
+//   [8 x f16 d] [8 x f16 m (Q4_1 only)] [8 x u32 qh (Q5_0 only, bits rearranged)] [quants]
 // where the quants are 32-byte chunks whose 4-byte lane j holds bytes of row j: for Q4 formats
 // chunk c (of 4) lane j = row j's qs[4c, 4c+4) (low nibbles: elements 4c..4c+3, high nibbles:
 // 16+4c..16+4c+3); for Q8_0 chunk c (of 8) lane j = row j's qs[4c, 4c+4). A record has exactly
