@@ -102,12 +102,24 @@ void Engine::finish(Sequence& seq, FinishReason reason, int32_t last_token) {
   seq.finish = reason;
   const SeqId id = seq.id;
   TokenEventCallback cb = std::move(seq.on_token);
-  const bool with_logprobs = last_token >= 0 && seq.logprobs >= 0;
+  const TokenEvent event = event_of(seq, last_token, reason);
+  // The event may point into the sequence (its prompt log-probabilities): keep it alive until the
+  // callback has run.
+  std::unique_ptr<Sequence> owned = std::move(owned_[id]);
   scheduler_.remove(id);
   if (kv_.contains(id)) kv_.free(id);
   seqs_.erase(id);
   owned_.erase(id);
-  if (cb) cb(TokenEvent{id, last_token, reason, with_logprobs ? &logprobs_ : nullptr});
+  if (cb) cb(event);
+}
+
+TokenEvent Engine::event_of(Sequence& seq, int32_t token, FinishReason reason) {
+  TokenEvent e{seq.id, token, reason, token >= 0 && seq.logprobs >= 0 ? &logprobs_ : nullptr};
+  if (seq.prompt_logprobs >= 0 && !seq.prompt_lps_sent) {
+    e.prompt_logprobs = &seq.prompt_lps;
+    seq.prompt_lps_sent = true;
+  }
+  return e;
 }
 
 void Engine::step() {
@@ -147,11 +159,16 @@ void Engine::commit(const StepPlan& plan) {
     if (it == seqs_.end()) continue;  // cancelled by a callback earlier in this commit
     Sequence& seq = *it->second;
     if (seq.cancelled) continue;
+    if (chunk.all_logits) record_prompt_logprobs(seq, chunk, runner_.token_logits_of(c));
     seq.n_computed += chunk.n_tokens;
     if (options_.prefix_cache) {
       kv_.cache_computed(seq.id, seq.tokens, seq.n_computed, seq.cache_salt);
     }
     if (!chunk.wants_logits) continue;
+    if (seq.max_tokens == 0) {  // the prompt only (scored, when prompt_logprobs asks)
+      finish(seq, FinishReason::kLength, -1);
+      continue;
+    }
     const float* logits = runner_.logits_of(c);
     const int32_t token = seq.sampler.sample(logits);
     if (seq.logprobs >= 0) compute_logprobs(logits, token, seq.logprobs);
@@ -166,10 +183,23 @@ void Engine::commit(const StepPlan& plan) {
       reason = FinishReason::kLength;
     }
     if (reason == FinishReason::kNone) {
-      seq.on_token(TokenEvent{seq.id, token, reason, seq.logprobs >= 0 ? &logprobs_ : nullptr});
+      seq.on_token(event_of(seq, token, reason));
     } else {
       finish(seq, reason, token);
     }
+  }
+}
+
+void Engine::record_prompt_logprobs(Sequence& seq, const ScheduledChunk& chunk,
+                                    const float* rows) {
+  const int64_t n_vocab = model_.hparams().n_vocab;
+  for (int32_t i = 0; i < chunk.n_tokens; ++i) {
+    // Row i follows position p and predicts prompt token p + 1. A recomputation after preemption
+    // revisits positions already recorded: skip them.
+    const int32_t p = chunk.first + i;
+    if (p != static_cast<int32_t>(seq.prompt_lps.size()) || p + 1 >= seq.n_prompt) continue;
+    compute_logprobs(rows + i * n_vocab, seq.tokens[p + 1], seq.prompt_logprobs);
+    seq.prompt_lps.push_back(logprobs_);
   }
 }
 

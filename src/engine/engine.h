@@ -62,6 +62,9 @@ class Engine {
   void finish(Sequence& seq, FinishReason reason, int32_t last_token);
   void reap_cancelled();
   void compute_logprobs(const float* logits, int32_t token, int32_t n_top);
+  void record_prompt_logprobs(Sequence& seq, const ScheduledChunk& chunk, const float* rows);
+  // The event for `seq`'s next callback (its prompt log-probabilities ride on the first one).
+  TokenEvent event_of(Sequence& seq, int32_t token, FinishReason reason);
 
   model::Model& model_;
   EngineOptions options_;

@@ -22,6 +22,10 @@ struct GenerationRequest {
   // Log-probabilities of each sampled token under the model's raw distribution, plus this many
   // most likely alternatives; -1: none.
   int32_t logprobs = -1;
+  // Log-probabilities of the prompt's own tokens (each given the ones before it), with this many
+  // alternatives; -1: none. Such a prompt is computed in full (no prefix-cache reuse). With
+  // max_tokens 0 the prompt is computed (and scored) and nothing is generated.
+  int32_t prompt_logprobs = -1;
 };
 
 // Log-probabilities of one sampled token (the model's log-softmax, before sampling filters).

@@ -20,11 +20,14 @@ void Runner::run(const StepPlan& plan, const std::unordered_map<SeqId, Sequence*
     const Sequence& seq = *seqs.at(chunk.seq);
     kv_.slots(chunk.seq, chunk.first, chunk.n_tokens, slots_.data() + token_ids_.size());
     for (int32_t i = 0; i < chunk.n_tokens; ++i) {
+      if (chunk.all_logits) logit_rows_.push_back(static_cast<int32_t>(token_ids_.size()));
       token_ids_.push_back(seq.tokens[chunk.first + i]);
       positions_.push_back(chunk.first + i);
       seq_of_token_.push_back(static_cast<int32_t>(c));
     }
-    if (chunk.wants_logits) logit_rows_.push_back(static_cast<int32_t>(token_ids_.size()) - 1);
+    if (chunk.wants_logits && !chunk.all_logits) {
+      logit_rows_.push_back(static_cast<int32_t>(token_ids_.size()) - 1);
+    }
     const std::vector<int32_t>& table = kv_.block_table(chunk.seq);
     seq_views_.push_back({table.data(), static_cast<int32_t>(table.size())});
   }
@@ -44,9 +47,15 @@ void Runner::run(const StepPlan& plan, const std::unordered_map<SeqId, Sequence*
   model_.forward(batch, kv_storage_, logits_.data());
 
   chunk_logits_.assign(plan.chunks.size(), nullptr);
-  size_t next = 0;
+  chunk_rows_.assign(plan.chunks.size(), nullptr);
+  size_t next = 0;  // logit rows are in chunk order
   for (size_t c = 0; c < plan.chunks.size(); ++c) {
-    if (plan.chunks[c].wants_logits) chunk_logits_[c] = logits_.data() + (next++) * n_vocab;
+    const ScheduledChunk& chunk = plan.chunks[c];
+    const float* first = logits_.data() + next * n_vocab;
+    const size_t rows = chunk.all_logits ? chunk.n_tokens : chunk.wants_logits ? 1 : 0;
+    if (chunk.all_logits) chunk_rows_[c] = first;
+    if (chunk.wants_logits) chunk_logits_[c] = first + (rows - 1) * n_vocab;
+    next += rows;
   }
 }
 

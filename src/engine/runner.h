@@ -17,10 +17,12 @@ class Runner {
  public:
   Runner(model::Model& model, kv::KvCacheManager& kv, backend::KvStorage& kv_storage);
 
-  // Runs the plan's tokens; returns the logits of chunk i (nullptr where !wants_logits) through
-  // logits_of(i), valid until the next run().
+  // Runs the plan's tokens. logits_of(i): the logits after chunk i's last token (nullptr unless
+  // wants_logits); token_logits_of(i): n_tokens rows, one per token of the chunk (nullptr unless
+  // all_logits). Valid until the next run().
   void run(const StepPlan& plan, const std::unordered_map<SeqId, Sequence*>& seqs);
   const float* logits_of(size_t chunk) const { return chunk_logits_[chunk]; }
+  const float* token_logits_of(size_t chunk) const { return chunk_rows_[chunk]; }
 
  private:
   model::Model& model_;
@@ -30,6 +32,7 @@ class Runner {
   std::vector<backend::SeqKvView> seq_views_;
   std::vector<float> logits_;  // F32 [n_logits, n_vocab]
   std::vector<const float*> chunk_logits_;
+  std::vector<const float*> chunk_rows_;
 };
 
 }  // namespace kestrel::engine

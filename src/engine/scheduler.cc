@@ -5,6 +5,13 @@
 #include "core/error.h"
 
 namespace kestrel::engine {
+namespace {
+
+// Most tokens per step whose logits are all kept (prompt log-probabilities): each holds a whole
+// vocabulary row, which for a 262k vocabulary is a megabyte.
+constexpr int64_t kPromptLogitRows = 64;
+
+}  // namespace
 
 Scheduler::Scheduler(kv::KvCacheManager& kv, SchedulerLimits limits, bool prefix_cache)
     : kv_(kv), prefix_cache_(prefix_cache) {
@@ -44,6 +51,7 @@ void Scheduler::add_chunk(StepPlan& plan, Sequence* seq, int32_t n) {
   chunk.first = seq->n_computed;
   chunk.n_tokens = n;
   chunk.wants_logits = (n == seq->n_uncomputed());
+  chunk.all_logits = seq->wants_prompt_logits();
   plan.chunks.push_back(chunk);
   plan.n_tokens += n;
 }
@@ -51,6 +59,18 @@ void Scheduler::add_chunk(StepPlan& plan, Sequence* seq, int32_t n) {
 StepPlan Scheduler::schedule() {
   StepPlan plan;
   int64_t budget = limits_.token_budget;
+  int64_t logit_rows = kPromptLogitRows;
+  // Tokens a sequence may run now: its want, within the token budget and, when it keeps every
+  // logit row, within the step's rows for that.
+  auto take = [&](const Sequence* seq, int32_t want) {
+    int64_t n = std::min<int64_t>(want, budget);
+    if (seq->wants_prompt_logits()) n = std::min(n, logit_rows);
+    return static_cast<int32_t>(n);
+  };
+  auto spend = [&](const Sequence* seq, int32_t n) {
+    budget -= n;
+    if (seq->wants_prompt_logits()) logit_rows -= n;
+  };
   // Running sequences, oldest first. Preemption removes from the back, i.e. only sequences not
   // yet visited in this loop, so the plan never refers to a preempted sequence.
   for (size_t i = 0; i < running_.size() && budget > 0;) {
@@ -60,7 +80,11 @@ StepPlan Scheduler::schedule() {
       ++i;
       continue;
     }
-    const int32_t n = static_cast<int32_t>(std::min<int64_t>(want, budget));
+    const int32_t n = take(seq, want);
+    if (n <= 0) {  // out of logit rows this step
+      ++i;
+      continue;
+    }
     bool fits = kv_.allocate(seq->id, n);
     while (!fits && running_.back() != seq) {
       preempt(running_.back());
@@ -70,8 +94,8 @@ StepPlan Scheduler::schedule() {
       preempt(seq);  // the newest itself: it waits until others finish
       continue;
     }
+    spend(seq, n);
     add_chunk(plan, seq, n);
-    budget -= n;
     ++i;
   }
   // Admission, first come first served: stop at the first sequence that does not fit, so a long
@@ -80,12 +104,15 @@ StepPlan Scheduler::schedule() {
          static_cast<int32_t>(running_.size()) < limits_.max_running) {
     Sequence* seq = waiting_.front();
     if (!kv_.contains(seq->id)) {
-      seq->n_cached = prefix_cache_ ? kv_.match_prefix(seq->id, seq->tokens, seq->cache_salt) : 0;
+      // A prompt being scored is computed in full: cached blocks would skip its logits.
+      seq->n_cached = prefix_cache_ && !seq->wants_prompt_logits()
+                          ? kv_.match_prefix(seq->id, seq->tokens, seq->cache_salt)
+                          : 0;
       seq->n_computed = seq->n_cached;
     }
     const int32_t want = seq->n_uncomputed();
-    const int32_t n = static_cast<int32_t>(std::min<int64_t>(want, budget));
-    if (!kv_.allocate(seq->id, n)) {
+    const int32_t n = take(seq, want);
+    if (n <= 0 || !kv_.allocate(seq->id, n)) {
       // Give the matched blocks back (they stay cached) and retry next step.
       kv_.free(seq->id);
       seq->n_computed = 0;
@@ -96,8 +123,8 @@ StepPlan Scheduler::schedule() {
     seq->running = true;
     ++stats_.admitted;
     stats_.cached_tokens += seq->n_cached;
+    spend(seq, n);
     add_chunk(plan, seq, n);
-    budget -= n;
   }
   return plan;
 }

@@ -23,6 +23,9 @@ struct TokenEvent {
   int32_t token = -1;
   FinishReason finish = FinishReason::kNone;
   const TokenLogprobs* logprobs = nullptr;
+  // On a sequence's first event only, when the request asked for prompt log-probabilities: entry
+  // i is prompt token i + 1's (the first prompt token has none).
+  const std::vector<TokenLogprobs>* prompt_logprobs = nullptr;
 };
 using TokenEventCallback = std::function<void(const TokenEvent& event)>;
 
@@ -35,11 +38,16 @@ struct Sequence {
         ignore_eos(request.ignore_eos),
         cache_salt(request.cache_salt),
         logprobs(request.logprobs),
+        prompt_logprobs(request.prompt_logprobs),
         sampler(request.sampling, n_vocab),
         on_token(std::move(callback)) {}
 
   int32_t n_generated() const { return static_cast<int32_t>(tokens.size()) - n_prompt; }
   int32_t n_uncomputed() const { return static_cast<int32_t>(tokens.size()) - n_computed; }
+  // Prompt log-probabilities still to compute: its chunks need every token's logits.
+  bool wants_prompt_logits() const {
+    return prompt_logprobs >= 0 && static_cast<int32_t>(prompt_lps.size()) < n_prompt - 1;
+  }
 
   SeqId id;
   std::vector<int32_t> tokens;  // prompt, then generated tokens
@@ -49,6 +57,9 @@ struct Sequence {
   bool ignore_eos;
   uint64_t cache_salt;
   int32_t logprobs;
+  int32_t prompt_logprobs;
+  std::vector<TokenLogprobs> prompt_lps;  // computed so far, in prompt order (see TokenEvent)
+  bool prompt_lps_sent = false;
   sample::Sampler sampler;
   TokenEventCallback on_token;
   FinishReason finish = FinishReason::kNone;

@@ -14,6 +14,7 @@ struct ScheduledChunk {
   int32_t first = 0;     // index of the first token of the chunk in the sequence (== n_computed)
   int32_t n_tokens = 0;
   bool wants_logits = false;  // the chunk ends at the sequence's last token: sample after it
+  bool all_logits = false;    // logits of every token of the chunk (prompt log-probabilities)
 };
 
 struct StepPlan {

@@ -113,6 +113,10 @@ void EngineWorker::on_event(engine::SeqId seq, const engine::TokenEvent& e) {
     ev.has_logprobs = true;
     ev.logprobs = *e.logprobs;
   }
+  if (e.prompt_logprobs != nullptr) {
+    ev.has_prompt_logprobs = true;
+    ev.prompt_logprobs = *e.prompt_logprobs;
+  }
   live.channel->push(std::move(ev));
   if (e.finish != engine::FinishReason::kNone) {
     auto t = by_ticket_.find(live.ticket);

@@ -29,6 +29,8 @@ struct ChoiceEvent {
   engine::FinishReason finish = engine::FinishReason::kNone;
   bool has_logprobs = false;
   engine::TokenLogprobs logprobs;
+  bool has_prompt_logprobs = false;  // on a choice's first event when echo + logprobs asked
+  std::vector<engine::TokenLogprobs> prompt_logprobs;
   std::string error;  // set when the engine refused the sequence
 };
 

@@ -71,6 +71,10 @@ struct ChoiceState {
   bool done = false;
   std::string finish;           // "stop" / "length"
   json logprobs = json::array();  // per emitted token, in the endpoint's format
+  // Completions with echo and logprobs: the prompt tokens' entries, as completion_logprobs
+  // arrays (tokens, token_logprobs, top_logprobs, text_offset); null until they arrive.
+  json prompt_logprobs = nullptr;
+  bool prompt_logprobs_sent = false;  // streaming: the echo chunk carrying them went out
 };
 
 // cpp-httplib listens with a backlog of 5 (fixed when the library was built), so a burst of
@@ -268,8 +272,36 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   auto choices = std::make_shared<std::vector<ChoiceState>>();
   for (int32_t i = 0; i < p.n; ++i) choices->emplace_back(tok, p.stops);
 
+  // The prompt tokens' log-probability arrays (completions, echo + logprobs): the first token has
+  // no context, so its logprob and alternatives are null, as OpenAI's API gives them.
+  auto prompt_logprobs_json = [&tok, prompt](const std::vector<engine::TokenLogprobs>& lps) {
+    json tokens = json::array(), values = json::array(), tops = json::array(),
+         offsets = json::array();
+    size_t off = 0;
+    for (size_t i = 0; i < prompt.size(); ++i) {
+      const std::string piece = tok.token_to_piece(prompt[i]);
+      tokens.push_back(piece);
+      offsets.push_back(off);
+      off += piece.size();
+      if (i == 0 || i - 1 >= lps.size()) {
+        values.push_back(nullptr);
+        tops.push_back(nullptr);
+        continue;
+      }
+      const engine::TokenLogprobs& lp = lps[i - 1];
+      values.push_back(lp.logprob);
+      json top = json::object();
+      for (const auto& [alt, v] : lp.top) top[tok.token_to_piece(alt)] = v;
+      tops.push_back(top);
+    }
+    return json{{"tokens", tokens}, {"token_logprobs", values}, {"top_logprobs", tops},
+                {"text_offset", offsets}};
+  };
+
   // Token -> text, stop strings, logprob entries; returns the newly visible text.
-  auto absorb = [&tok, chat](ChoiceState& c, const ChoiceEvent& ev) -> std::string {
+  auto absorb = [&tok, chat, prompt_logprobs_json](ChoiceState& c,
+                                                   const ChoiceEvent& ev) -> std::string {
+    if (ev.has_prompt_logprobs) c.prompt_logprobs = prompt_logprobs_json(ev.prompt_logprobs);
     std::string piece;
     if (ev.token >= 0) {
       ++c.n_tokens;
@@ -306,9 +338,17 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
     return piece;
   };
 
-  auto completion_logprobs = [](const ChoiceState& c, size_t text_offset0) {
+  // The generated tokens' arrays (offsets from text_offset0), after the prompt's when with_prompt
+  // and the choice has them.
+  auto completion_logprobs = [](const ChoiceState& c, size_t text_offset0, bool with_prompt) {
     json tokens = json::array(), lps = json::array(), tops = json::array(),
          offsets = json::array();
+    if (with_prompt && !c.prompt_logprobs.is_null()) {
+      tokens = c.prompt_logprobs["tokens"];
+      lps = c.prompt_logprobs["token_logprobs"];
+      tops = c.prompt_logprobs["top_logprobs"];
+      offsets = c.prompt_logprobs["text_offset"];
+    }
     size_t off = text_offset0;
     for (const json& e : c.logprobs) {
       tokens.push_back(e["token"]);
@@ -328,8 +368,12 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
                 {"total_tokens", n_prompt + completion}};
   };
 
-  // max_tokens 0 (completions): nothing to generate.
-  if (p.max_tokens == 0) {
+  // Completions with echo and logprobs score the prompt too (the engine computes it in full).
+  const int32_t prompt_logprobs = !chat && p.echo && p.logprobs >= 0 ? p.logprobs : -1;
+
+  // max_tokens 0 (completions): nothing to generate, and unless the prompt is to be scored,
+  // nothing to compute.
+  if (p.max_tokens == 0 && prompt_logprobs < 0) {
     json out_choices = json::array();
     for (int32_t i = 0; i < p.n; ++i) {
       out_choices.push_back({{"text", echo_text}, {"index", i}, {"logprobs", nullptr},
@@ -352,6 +396,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
     r.ignore_eos = p.ignore_eos;
     r.cache_salt = salt;
     r.logprobs = p.logprobs;
+    r.prompt_logprobs = prompt_logprobs;
     reqs.push_back(std::move(r));
   }
   auto channel = std::make_shared<Channel>();
@@ -425,7 +470,8 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
         out_choices.push_back(
             {{"text", echo_text + c.out},
              {"index", i},
-             {"logprobs", p.logprobs >= 0 ? completion_logprobs(c, echo_text.size()) : json(nullptr)},
+             {"logprobs", p.logprobs >= 0 ? completion_logprobs(c, echo_text.size(), true)
+                                          : json(nullptr)},
              {"finish_reason", c.finish}});
       }
     }
@@ -446,7 +492,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   res.set_chunked_content_provider(
       "text/event-stream",
       [this, p, chat, id, created, model_name, echo_text, choices, channel, ticket, deadline,
-       absorb, completion_logprobs, usage_of, state](size_t, httplib::DataSink& sink) {
+       absorb, completion_logprobs, usage_of, state, prompt_logprobs](size_t, httplib::DataSink& sink) {
         auto send = [&sink](const json& j) {
           const std::string s = "data: " + dump(j) + "\n\n";
           return sink.write(s.data(), s.size());
@@ -470,9 +516,9 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
         for (int32_t i = 0; i < p.n && ok; ++i) {
           if (chat) {
             ok = chunk(i, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
-          } else if (!echo_text.empty()) {
+          } else if (!echo_text.empty() && prompt_logprobs < 0) {
             ok = chunk(i, echo_text, nullptr, nullptr);
-          }
+          }  // with prompt logprobs, the echo chunk waits for them (below)
         }
         int32_t open = p.n;
         std::string error;
@@ -490,6 +536,11 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
           if (c.done) continue;
           const size_t n_lp = c.logprobs.size();
           const std::string piece = absorb(c, ev);
+          if (prompt_logprobs >= 0 && !c.prompt_logprobs_sent && !c.prompt_logprobs.is_null()) {
+            c.prompt_logprobs_sent = true;
+            ok = chunk(ev.index, echo_text, nullptr, c.prompt_logprobs);
+            if (!ok) break;
+          }
           if (c.done && c.finish == "abort") {
             error = "the request was ended by a server shutdown";
             break;
@@ -503,7 +554,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
             } else {
               ChoiceState tmp = c;
               tmp.logprobs = added;
-              lp = completion_logprobs(tmp, echo_text.size() + c.out.size() - piece.size());
+              lp = completion_logprobs(tmp, echo_text.size() + c.out.size() - piece.size(), false);
             }
           }
           if (!piece.empty() || lp != nullptr) {

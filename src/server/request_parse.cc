@@ -149,9 +149,6 @@ ParsedRequest parse_completion(const json& body, const Limits& limits) {
     if (!lp->is_number_integer()) throw bad_param("logprobs", "'logprobs' must be an integer");
     r.logprobs = static_cast<int32_t>(integer(body, "logprobs", 0, 0, 5));
   }
-  if (r.echo && r.logprobs >= 0) {
-    throw bad_param("logprobs", "'logprobs' together with 'echo' (prompt logprobs) is not supported");
-  }
   const int64_t best_of = integer(body, "best_of", r.n, 1, limits.max_n);
   if (best_of != r.n) throw bad_param("best_of", "'best_of' other than 'n' is not supported");
   return r;

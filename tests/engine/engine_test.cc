@@ -284,6 +284,54 @@ TEST(Engine, LogprobsAreLogSoftmaxOfTheLogits) {
   }
 }
 
+// Prompt log-probabilities: each prompt token p + 1 scored under the logits after token p, over
+// several steps (the prompt spans more rows than one step keeps), computed in full even when the
+// prefix cache holds the prompt, delivered once on the first event; max_tokens 0 generates
+// nothing.
+TEST(Engine, PromptLogprobsScoreEveryPromptToken) {
+  FakeModel model;
+  Engine engine(model, small_options());
+  const auto p = prompt_of(3, 150);
+  // Warm the prefix cache with the same prompt first.
+  Collector warm;
+  engine.add(greedy(p, 1), warm.callback());
+  engine.run_until_idle();
+  const int64_t computed_before = model.tokens_computed;
+
+  const double log_z = std::log(std::exp(10.0) + FakeModel::kVocab - 1);
+  for (int32_t max_tokens : {0, 3}) {
+    GenerationRequest r = greedy(p, max_tokens);
+    r.prompt_logprobs = 1;
+    std::vector<TokenLogprobs> scored;
+    int events = 0, with_prompt = 0, generated = 0;
+    FinishReason finish = FinishReason::kNone;
+    engine.add(std::move(r), [&](const TokenEvent& e) {
+      ++events;
+      if (e.prompt_logprobs != nullptr) {
+        ++with_prompt;
+        scored = *e.prompt_logprobs;
+      }
+      if (e.token >= 0) ++generated;
+      finish = e.finish;
+    });
+    engine.run_until_idle();
+    EXPECT_EQ(with_prompt, 1);
+    EXPECT_EQ(generated, max_tokens);
+    EXPECT_EQ(finish, FinishReason::kLength);
+    ASSERT_EQ(scored.size(), p.size() - 1);
+    for (size_t i = 0; i + 1 < p.size(); ++i) {
+      const std::vector<int32_t> ctx(p.begin(), p.begin() + i + 1);
+      const int32_t expected = FakeModel::next_token(ctx);
+      EXPECT_NEAR(scored[i].logprob, p[i + 1] == expected ? 10.0 - log_z : -log_z, 1e-4) << i;
+      ASSERT_EQ(scored[i].top.size(), 1u);
+      EXPECT_EQ(scored[i].top[0].first, expected) << i;
+    }
+  }
+  // Both scored prompts were computed in full despite the cached blocks.
+  EXPECT_GE(model.tokens_computed - computed_before, 2 * static_cast<int64_t>(p.size()));
+  EXPECT_EQ(model.kv_mismatches, 0);
+}
+
 TEST(Engine, RejectsBadRequests) {
   FakeModel model;
   Engine engine(model, small_options());

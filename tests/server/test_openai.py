@@ -92,6 +92,49 @@ class OpenAIConformance(unittest.TestCase):
             self.assertIn(tok, top)
         self.assertEqual(lp.text_offset[0], 0)
 
+    def test_echo_logprobs_score_the_prompt(self):
+        ids = [504, 3575, 282, 4649, 314]
+        s = self.client.completions.create(model=self.model, prompt=ids, max_tokens=0, echo=True,
+                                           logprobs=5, temperature=0)
+        lp = s.choices[0].logprobs
+        self.assertEqual(s.choices[0].finish_reason, "length")
+        self.assertEqual(len(lp.tokens), len(ids))
+        self.assertEqual("".join(lp.tokens), s.choices[0].text)
+        self.assertIsNone(lp.token_logprobs[0])  # the first token has no context
+        self.assertIsNone(lp.top_logprobs[0])
+        self.assertEqual(lp.text_offset[0], 0)
+        # Each prompt position's distribution is the one a generation from the prompt's prefix
+        # sees: the same alternatives and log-probabilities (within the rounding of a different
+        # batch shape), and the prompt token's own log-probability where it is among them.
+        for k in range(1, len(ids)):
+            g = self.client.completions.create(model=self.model, prompt=ids[:k], max_tokens=1,
+                                               logprobs=5, temperature=0)
+            gtop = g.choices[0].logprobs.top_logprobs[0]
+            stop = lp.top_logprobs[k]
+            self.assertEqual(max(gtop, key=gtop.get), max(stop, key=stop.get), msg=k)
+            for piece in set(gtop) & set(stop):
+                self.assertAlmostEqual(gtop[piece], stop[piece], delta=0.02, msg=(k, piece))
+            self.assertLessEqual(lp.token_logprobs[k], 0.0)
+            if lp.tokens[k] in gtop:
+                self.assertAlmostEqual(lp.token_logprobs[k], gtop[lp.tokens[k]], delta=0.02)
+        # With generated tokens after the prompt, non-streamed and streamed.
+        r = self.client.completions.create(model=self.model, prompt=ids, max_tokens=3, echo=True,
+                                           logprobs=1, temperature=0)
+        rl = r.choices[0].logprobs
+        self.assertEqual(len(rl.tokens), len(ids) + 3)
+        self.assertEqual("".join(rl.tokens), r.choices[0].text)
+        for a, b in zip(rl.token_logprobs[1:len(ids)], lp.token_logprobs[1:]):
+            self.assertAlmostEqual(a, b, delta=0.02)
+        self.assertEqual(rl.text_offset, sorted(rl.text_offset))
+        chunks = list(self.client.completions.create(model=self.model, prompt=ids, max_tokens=3,
+                                                     echo=True, logprobs=1, temperature=0,
+                                                     stream=True))
+        self.assertEqual("".join(c.choices[0].text for c in chunks if c.choices),
+                         r.choices[0].text)
+        first = chunks[0].choices[0]
+        self.assertEqual(first.text, s.choices[0].text)
+        self.assertEqual(first.logprobs.tokens, lp.tokens)
+
     def test_stop_string(self):
         full = self.complete(max_tokens=12).choices[0].text
         stop = full[3:6]
