@@ -2,11 +2,15 @@
 // weight once per token). Each thread sums its own contiguous slice of a buffer much larger than
 // the last-level cache; the best of several passes counts, as STREAM reports its best time.
 //
-//   bandwidth_probe [--mib N] [--threads 1,2] [--passes N] [--json] [--fma]
+//   bandwidth_probe [--mib N] [--threads 1,2] [--passes N] [--json] [--fma] [--int8]
 //
 // Prints one line (or one JSON object) per thread count: GB/s = bytes read / seconds, 1 GB = 1e9 B.
 // --fma adds the FP32 fused-multiply-add peak (GFLOP/s, 2 FLOPs per lane) per thread count: the
 // compute ceiling of an F32 matrix product, for comparison with the kernels' GFLOP/s.
+// --int8 adds the AVX2 int8 multiply-add peak (GOP/s, 2 per multiply-add): independent chains of
+// `vpmaddubsw` (32 byte products summed in pairs) + `vpaddw` (accumulate), the pair of
+// instructions every quantized AVX2 tile is built from; the ceiling of the quantized kernels'
+// GFLOP/s on a CPU without VNNI.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -74,24 +78,66 @@ __attribute__((target("avx2,fma"))) float fma_avx2(int64_t iters) {
 }
 #endif
 
-// GFLOP/s of n_threads threads each running `iters` rounds of kFmaChains 8-lane FMAs; best of
-// `passes`. Returns 0 where there is no AVX2+FMA.
-double fma_peak(int n_threads, int passes) {
+// Independent chains of acc += pairsum(bytes(acc) * w): each multiply reads its chain's
+// accumulator, so nothing can be hoisted out of the loop; 12 chains cover the multiply's latency.
+constexpr int kInt8Chains = 12;
+
 #if defined(__x86_64__)
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
-  constexpr int64_t kIters = 20'000'000;
+__attribute__((target("avx2"))) float int8_avx2(int64_t iters) {
+  __m256i acc[kInt8Chains];
+  for (int c = 0; c < kInt8Chains; ++c) acc[c] = _mm256_set1_epi8(static_cast<char>(c + 1));
+  const __m256i w = _mm256_set1_epi8(3);
+  for (int64_t i = 0; i < iters; ++i) {
+    for (int c = 0; c < kInt8Chains; ++c) {
+      acc[c] = _mm256_add_epi16(acc[c], _mm256_maddubs_epi16(acc[c], w));
+    }
+  }
+  __m256i s = acc[0];
+  for (int c = 1; c < kInt8Chains; ++c) s = _mm256_xor_si256(s, acc[c]);
+  return static_cast<float>(_mm256_extract_epi32(s, 0));
+}
+#endif
+
+// Runs fn(kIters) on n_threads threads at once; best wall seconds of `passes`.
+template <class Fn>
+double best_seconds(Fn fn, int64_t iters, int n_threads, int passes) {
   double best = 1e30;
   volatile float sink = 0;
   for (int pass = 0; pass < passes; ++pass) {
     std::vector<float> out(n_threads);
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> pool;
-    for (int t = 1; t < n_threads; ++t) pool.emplace_back([&, t] { out[t] = fma_avx2(kIters); });
-    out[0] = fma_avx2(kIters);
+    for (int t = 1; t < n_threads; ++t) pool.emplace_back([&, t] { out[t] = fn(iters); });
+    out[0] = fn(iters);
     for (std::thread& th : pool) th.join();
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     for (float f : out) sink = sink + f;
   }
+  return best;
+}
+
+// GOP/s (2 per byte multiply-add) of the vpmaddubsw + vpaddw pair on n_threads threads; 0 where
+// there is no AVX2.
+double int8_peak(int n_threads, int passes) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2")) return 0;
+  constexpr int64_t kIters = 20'000'000;
+  const double s = best_seconds(int8_avx2, kIters, n_threads, passes);
+  return 2.0 * 32 * kInt8Chains * static_cast<double>(kIters) * n_threads / s / 1e9;
+#else
+  (void)n_threads;
+  (void)passes;
+  return 0;
+#endif
+}
+
+// GFLOP/s of n_threads threads each running `iters` rounds of kFmaChains 8-lane FMAs; best of
+// `passes`. Returns 0 where there is no AVX2+FMA.
+double fma_peak(int n_threads, int passes) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+  constexpr int64_t kIters = 20'000'000;
+  const double best = best_seconds(fma_avx2, kIters, n_threads, passes);
   return 2.0 * kFmaLanes * kFmaChains * static_cast<double>(kIters) * n_threads / best / 1e9;
 #else
   (void)n_threads;
@@ -127,7 +173,7 @@ std::vector<int> parse_list(const char* s) {
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr, "bandwidth_probe: %s\nusage: bandwidth_probe [--mib N] [--threads 1,2] "
-                       "[--passes N] [--json] [--fma]\n", msg);
+                       "[--passes N] [--json] [--fma] [--int8]\n", msg);
   std::exit(2);
 }
 
@@ -139,6 +185,7 @@ int main(int argc, char** argv) {
   int passes = 10;
   bool json = false;
   bool fma = false;
+  bool int8 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> const char* {
@@ -155,6 +202,8 @@ int main(int argc, char** argv) {
       json = true;
     } else if (a == "--fma") {
       fma = true;
+    } else if (a == "--int8") {
+      int8 = true;
     } else {
       usage(("unknown argument " + a).c_str());
     }
@@ -195,10 +244,12 @@ int main(int argc, char** argv) {
     const size_t slice_bytes = words / n_threads / 512 * 512 * sizeof(uint64_t);
     const double gbs = static_cast<double>(slice_bytes) * n_threads / best / 1e9;
     const double gflops = fma ? fma_peak(n_threads, std::min(passes, 3)) : 0;
+    const double gops = int8 ? int8_peak(n_threads, std::min(passes, 3)) : 0;
     if (json) {
       std::printf("{\"threads\": %d, \"read_gbs\": %.3f, \"buffer_mib\": %zu, \"passes\": %d, "
                   "\"kernel\": \"%s\"", n_threads, gbs, mib, passes, kernel);
       if (fma) std::printf(", \"fma_gflops\": %.1f", gflops);
+      if (int8) std::printf(", \"int8_gops\": %.1f", gops);
       std::printf("}\n");
     } else {
       std::printf("read bandwidth, %d thread%s: %.2f GB/s (best of %d passes over %zu MiB, %s)\n",
@@ -206,6 +257,10 @@ int main(int argc, char** argv) {
       if (fma) {
         std::printf("FP32 FMA peak, %d thread%s: %.1f GFLOP/s\n", n_threads,
                     n_threads == 1 ? "" : "s", gflops);
+      }
+      if (int8) {
+        std::printf("int8 multiply-add peak (vpmaddubsw + vpaddw), %d thread%s: %.1f GOP/s\n",
+                    n_threads, n_threads == 1 ? "" : "s", gops);
       }
     }
     std::fflush(stdout);
