@@ -67,6 +67,7 @@ struct ChoiceState {
       : text(tok, std::move(stops)) {}
   engine::TextStream text;
   std::string out;              // text emitted so far
+  int32_t prompt = 0;           // which prompt of the request (completions may send several)
   int32_t n_tokens = 0;         // tokens generated (usage)
   bool done = false;
   std::string finish;           // "stop" / "length"
@@ -203,7 +204,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   authorized(req, salt);
   const tokenizer::Tokenizer& tok = model_.tokenizer();
   ParsedRequest p;
-  std::vector<int32_t> prompt;
+  std::vector<std::vector<int32_t>> prompts;  // chat: one; completions: one or more
   try {
     if (draining_) throw ApiError(503, "the server is shutting down", "server_error");
     json body;
@@ -225,24 +226,30 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
         } catch (const Error& e) {
           throw bad_param("messages", std::string("chat template: ") + e.what());
         }
-        prompt = tok.encode(text, /*add_special=*/false, /*parse_special=*/true);
-      } else if (p.prompt_is_tokens) {
-        prompt = p.prompt_tokens;
+        prompts.push_back(tok.encode(text, /*add_special=*/false, /*parse_special=*/true));
       } else {
-        prompt = tok.encode(p.prompt_text, /*add_special=*/true, /*parse_special=*/true);
+        for (const PromptInput& in : p.prompts) {
+          prompts.push_back(in.is_tokens ? in.tokens
+                                         : tok.encode(in.text, /*add_special=*/true,
+                                                      /*parse_special=*/true));
+        }
       }
     }
-    if (prompt.empty()) throw bad_param(chat ? "messages" : "prompt", "the prompt is empty");
-    for (int32_t t : prompt) {
-      if (t >= tok.n_vocab()) {
-        throw bad_param("prompt", "token id " + std::to_string(t) + " is not in the vocabulary");
+    // The longest prompt bounds max_tokens for all of them.
+    int32_t longest = 0;
+    for (const std::vector<int32_t>& prompt : prompts) {
+      if (prompt.empty()) throw bad_param(chat ? "messages" : "prompt", "the prompt is empty");
+      for (int32_t t : prompt) {
+        if (t >= tok.n_vocab()) {
+          throw bad_param("prompt", "token id " + std::to_string(t) + " is not in the vocabulary");
+        }
       }
+      longest = std::max(longest, static_cast<int32_t>(prompt.size()));
     }
-    const int32_t n_prompt = static_cast<int32_t>(prompt.size());
-    const int32_t room = options_.n_ctx - n_prompt;
-    if (n_prompt > options_.limits.max_prompt_tokens || room < 1) {
+    const int32_t room = options_.n_ctx - longest;
+    if (longest > options_.limits.max_prompt_tokens || room < 1) {
       throw ApiError(400,
-                     "the prompt has " + std::to_string(n_prompt) + " tokens; this server takes " +
+                     "the prompt has " + std::to_string(longest) + " tokens; this server takes " +
                          std::to_string(std::min(options_.limits.max_prompt_tokens,
                                                  options_.n_ctx - 1)) + " at most",
                      "invalid_request_error", chat ? "messages" : "prompt",
@@ -252,7 +259,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
     if (p.max_tokens > room) {
       throw ApiError(400,
                      "max_tokens " + std::to_string(p.max_tokens) + " plus the prompt's " +
-                         std::to_string(n_prompt) + " tokens exceed the context length " +
+                         std::to_string(longest) + " tokens exceed the context length " +
                          std::to_string(options_.n_ctx),
                      "invalid_request_error", "max_tokens", "context_length_exceeded");
     }
@@ -265,16 +272,28 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   const std::string id = random_id(chat ? "chatcmpl" : "cmpl");
   const int64_t created = std::time(nullptr);
   const std::string model_name = options_.model_id;
-  const std::string echo_text =
-      p.echo ? (p.prompt_is_tokens ? tok.decode(prompt, true) : p.prompt_text) : "";
-  const int32_t n_prompt = static_cast<int32_t>(prompt.size());
+  // Choice k answers prompt k / n (OpenAI's order: all choices of the first prompt, then the
+  // next); each echoes its own prompt.
+  const int32_t n_choices = static_cast<int32_t>(prompts.size()) * p.n;
+  std::vector<std::string> echo_texts;
+  int32_t n_prompt = 0;  // usage: every prompt's tokens, once
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    std::string echo;
+    if (p.echo) echo = p.prompts[i].is_tokens ? tok.decode(prompts[i], true) : p.prompts[i].text;
+    echo_texts.push_back(std::move(echo));
+    n_prompt += static_cast<int32_t>(prompts[i].size());
+  }
 
   auto choices = std::make_shared<std::vector<ChoiceState>>();
-  for (int32_t i = 0; i < p.n; ++i) choices->emplace_back(tok, p.stops);
+  for (int32_t i = 0; i < n_choices; ++i) {
+    choices->emplace_back(tok, p.stops);
+    choices->back().prompt = i / p.n;
+  }
 
   // The prompt tokens' log-probability arrays (completions, echo + logprobs): the first token has
   // no context, so its logprob and alternatives are null, as OpenAI's API gives them.
-  auto prompt_logprobs_json = [&tok, prompt](const std::vector<engine::TokenLogprobs>& lps) {
+  auto prompt_logprobs_json = [&tok](const std::vector<int32_t>& prompt,
+                                     const std::vector<engine::TokenLogprobs>& lps) {
     json tokens = json::array(), values = json::array(), tops = json::array(),
          offsets = json::array();
     size_t off = 0;
@@ -299,9 +318,11 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   };
 
   // Token -> text, stop strings, logprob entries; returns the newly visible text.
-  auto absorb = [&tok, chat, prompt_logprobs_json](ChoiceState& c,
-                                                   const ChoiceEvent& ev) -> std::string {
-    if (ev.has_prompt_logprobs) c.prompt_logprobs = prompt_logprobs_json(ev.prompt_logprobs);
+  auto absorb = [&tok, chat, prompt_logprobs_json, prompts](ChoiceState& c,
+                                                            const ChoiceEvent& ev) -> std::string {
+    if (ev.has_prompt_logprobs) {
+      c.prompt_logprobs = prompt_logprobs_json(prompts[c.prompt], ev.prompt_logprobs);
+    }
     std::string piece;
     if (ev.token >= 0) {
       ++c.n_tokens;
@@ -375,8 +396,8 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   // nothing to compute.
   if (p.max_tokens == 0 && prompt_logprobs < 0) {
     json out_choices = json::array();
-    for (int32_t i = 0; i < p.n; ++i) {
-      out_choices.push_back({{"text", echo_text}, {"index", i}, {"logprobs", nullptr},
+    for (int32_t i = 0; i < n_choices; ++i) {
+      out_choices.push_back({{"text", echo_texts[i / p.n]}, {"index", i}, {"logprobs", nullptr},
                              {"finish_reason", "length"}});
     }
     json body = {{"id", id}, {"object", "text_completion"}, {"created", created},
@@ -387,9 +408,9 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   }
 
   std::vector<engine::GenerationRequest> reqs;
-  for (int32_t i = 0; i < p.n; ++i) {
+  for (int32_t i = 0; i < n_choices; ++i) {
     engine::GenerationRequest r;
-    r.prompt = prompt;
+    r.prompt = prompts[i / p.n];
     r.sampling = p.sampling;
     if (r.sampling.seed != sample::SamplingParams::kRandomSeed) r.sampling.seed += i;
     r.max_tokens = p.max_tokens;
@@ -420,7 +441,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   ++active_;
 
   if (!p.stream) {
-    int32_t open = p.n;
+    int32_t open = n_choices;
     std::string error;
     bool timed_out = false;
     while (open > 0) {
@@ -458,8 +479,9 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
       }
     }
     json out_choices = json::array();
-    for (int32_t i = 0; i < p.n; ++i) {
+    for (int32_t i = 0; i < n_choices; ++i) {
       const ChoiceState& c = (*choices)[i];
+      const std::string& echo_text = echo_texts[c.prompt];
       if (chat) {
         out_choices.push_back(
             {{"index", i},
@@ -491,8 +513,8 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   auto state = std::make_shared<bool>(false);  // provider ran to the end
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, p, chat, id, created, model_name, echo_text, choices, channel, ticket, deadline,
-       absorb, completion_logprobs, usage_of, state, prompt_logprobs](size_t, httplib::DataSink& sink) {
+      [this, p, chat, id, created, model_name, echo_texts, n_choices, choices, channel, ticket,
+       deadline, absorb, completion_logprobs, usage_of, state, prompt_logprobs](size_t, httplib::DataSink& sink) {
         auto send = [&sink](const json& j) {
           const std::string s = "data: " + dump(j) + "\n\n";
           return sink.write(s.data(), s.size());
@@ -513,14 +535,15 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
           return send(j);
         };
         bool ok = true;
-        for (int32_t i = 0; i < p.n && ok; ++i) {
+        for (int32_t i = 0; i < n_choices && ok; ++i) {
+          const std::string& echo_text = echo_texts[(*choices)[i].prompt];
           if (chat) {
             ok = chunk(i, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
           } else if (!echo_text.empty() && prompt_logprobs < 0) {
             ok = chunk(i, echo_text, nullptr, nullptr);
           }  // with prompt logprobs, the echo chunk waits for them (below)
         }
-        int32_t open = p.n;
+        int32_t open = n_choices;
         std::string error;
         while (ok && open > 0) {
           ChoiceEvent ev;
@@ -534,6 +557,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
           }
           ChoiceState& c = (*choices)[ev.index];
           if (c.done) continue;
+          const std::string& echo_text = echo_texts[c.prompt];
           const size_t n_lp = c.logprobs.size();
           const std::string piece = absorb(c, ev);
           if (prompt_logprobs >= 0 && !c.prompt_logprobs_sent && !c.prompt_logprobs.is_null()) {

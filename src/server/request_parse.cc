@@ -122,26 +122,41 @@ ParsedRequest parse_completion(const json& body, const Limits& limits) {
   parse_common(body, limits, r);
   const json* prompt = field(body, "prompt");
   if (prompt == nullptr) throw bad_param("prompt", "'prompt' is required");
-  const json* p = prompt;
-  if (p->is_array() && p->size() == 1 && ((*p)[0].is_string() || (*p)[0].is_array())) {
-    p = &(*p)[0];  // a batch of one prompt
-  }
-  if (p->is_string()) {
-    r.prompt_text = p->get<std::string>();
-  } else if (p->is_array() && !p->empty() && (*p)[0].is_number_integer()) {
-    r.prompt_is_tokens = true;
-    for (const json& t : *p) {
+  // A string, a list of token ids, or a batch: a list of strings or of token-id lists.
+  auto token_ids = [](const json& list) {
+    PromptInput in;
+    in.is_tokens = true;
+    for (const json& t : list) {
       if (!t.is_number_integer()) throw bad_param("prompt", "token ids must be integers");
       const int64_t id = t.get<int64_t>();
       if (id < 0 || id > std::numeric_limits<int32_t>::max()) {
         throw bad_param("prompt", "token id " + std::to_string(id) + " out of range");
       }
-      r.prompt_tokens.push_back(static_cast<int32_t>(id));
+      in.tokens.push_back(static_cast<int32_t>(id));
     }
-  } else if (p->is_array() && p->size() > 1) {
-    throw bad_param("prompt", "only one prompt per request is supported");
+    return in;
+  };
+  if (prompt->is_string()) {
+    r.prompts.push_back({prompt->get<std::string>(), {}, false});
+  } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_number_integer()) {
+    r.prompts.push_back(token_ids(*prompt));
+  } else if (prompt->is_array() && !prompt->empty()) {
+    if (static_cast<int64_t>(prompt->size()) > limits.max_prompts) {
+      throw bad_param("prompt", "at most " + std::to_string(limits.max_prompts) +
+                                    " prompts per request");
+    }
+    for (const json& x : *prompt) {
+      if (x.is_string()) {
+        r.prompts.push_back({x.get<std::string>(), {}, false});
+      } else if (x.is_array() && !x.empty()) {
+        r.prompts.push_back(token_ids(x));
+      } else {
+        throw bad_param("prompt", "a list of prompts holds strings or non-empty lists of token ids");
+      }
+    }
   } else {
-    throw bad_param("prompt", "'prompt' must be a string, a list of token ids, or a list of one");
+    throw bad_param("prompt",
+                    "'prompt' must be a string, a list of token ids, or a list of prompts");
   }
   r.max_tokens = static_cast<int32_t>(integer(body, "max_tokens", 16, 0, limits.max_tokens));
   r.echo = boolean(body, "echo", false);

@@ -17,15 +17,21 @@ struct Limits {
   int32_t max_prompt_tokens = 2047;
   int32_t max_tokens = 2048;  // largest max_tokens a request may ask for
   int32_t max_n = 8;
+  int32_t max_prompts = 16;  // prompts in one completions request (each gets n choices)
   int32_t max_stops = 4;
+};
+
+// One completions prompt: text, or token ids.
+struct PromptInput {
+  std::string text;
+  std::vector<int32_t> tokens;
+  bool is_tokens = false;
 };
 
 // What /v1/completions and /v1/chat/completions share once parsed.
 struct ParsedRequest {
   bool chat = false;
-  std::string prompt_text;            // completions with a text prompt; chat: unused
-  std::vector<int32_t> prompt_tokens; // completions with token ids
-  bool prompt_is_tokens = false;
+  std::vector<PromptInput> prompts;  // completions: one or more; chat: unused
   std::vector<tokenizer::ChatMessage> messages;
   sample::SamplingParams sampling;
   int32_t max_tokens = -1;  // -1: until the context is full (chat default)

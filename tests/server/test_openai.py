@@ -152,6 +152,34 @@ class OpenAIConformance(unittest.TestCase):
         self.assertEqual(sorted(c.index for c in r.choices), [0, 1, 2])
         self.assertEqual(r.usage.completion_tokens, 12)
 
+    def test_several_prompts(self):
+        # A batch of prompts (text and token ids), n choices each: choice i answers prompt i // n
+        # with the text a single-prompt request gives, echoed with its own prompt.
+        texts = [PROMPT, "Once upon a time", "1, 2, 3,"]
+        single = [self.complete(prompt=t, max_tokens=5).choices[0].text for t in texts]
+        r = self.complete(prompt=texts, max_tokens=5, n=2, echo=True)
+        self.assertEqual([c.index for c in sorted(r.choices, key=lambda c: c.index)],
+                         list(range(6)))
+        for c in r.choices:
+            t = texts[c.index // 2]
+            self.assertEqual(c.text, t + single[c.index // 2], msg=c.index)
+        self.assertEqual(r.usage.completion_tokens, 30)
+        one = [self.complete(prompt=t, max_tokens=1).usage.prompt_tokens for t in texts]
+        self.assertEqual(r.usage.prompt_tokens, sum(one))
+        ids = [[504, 3575, 282, 4649, 314], [504, 3575]]
+        r = self.client.completions.create(model=self.model, prompt=ids, max_tokens=3,
+                                           temperature=0)
+        self.assertEqual(len(r.choices), 2)
+        self.assertEqual(r.usage.prompt_tokens, 7)
+        streamed = {}
+        for chunk in self.complete(prompt=texts, max_tokens=5, stream=True):
+            for c in chunk.choices:
+                streamed[c.index] = streamed.get(c.index, "") + c.text
+        self.assertEqual([streamed[i] for i in range(3)], single)
+        for bad in ([], [PROMPT, 7], [[]], [PROMPT] * 17):
+            with self.assertRaises(openai.BadRequestError, msg=str(bad)):
+                self.complete(prompt=bad, max_tokens=1)
+
     def test_streamed_completion_equals_non_streamed(self):
         full = self.complete(max_tokens=8).choices[0].text
         chunks = list(self.client.completions.create(model=self.model, prompt=PROMPT, max_tokens=8,
