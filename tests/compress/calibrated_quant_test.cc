@@ -4,38 +4,26 @@
 // KL-divergence and perplexity on a disjoint evaluation text. The files are made and scored by
 // the kestrel binary, as a user would; the figures come from `kestrel perplexity -o json`.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "test_paths.h"
+#include "kestrel_cli.h"
 
 namespace kestrel {
 namespace {
 
 namespace fs = std::filesystem;
 
-int run(const std::string& args) {
-  const std::string cmd = testing::kestrel_binary() + " " + args + " >/dev/null 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testing::run_kestrel;
 
 // stdout of a kestrel command that must succeed.
 std::string output_of(const std::string& args) {
-  const std::string cmd = testing::kestrel_binary() + " " + args + " 2>/dev/null";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return "";
   std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  const int status = pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd;
+  EXPECT_EQ(run_kestrel(args, out), 0) << args;
   return out;
 }
 
@@ -51,10 +39,10 @@ TEST(CalibratedQuantize, BeatsPlainQ4_0OnKlAtTheSameSize) {
   const std::string calib_text = std::string(KESTREL_SOURCE_DIR) + "/tests/compress/data/calibration.txt";
   const std::string eval_text = testing::golden_dir() + "/perplexity/gpl3.txt";
 
-  ASSERT_EQ(run("quantize -q --allow-requantize " + testing::smollm2_path() + " " + base + " f16"),
+  ASSERT_EQ(run_kestrel("quantize -q --allow-requantize " + testing::smollm2_path() + " " + base + " f16"),
             0);
-  ASSERT_EQ(run("quantize -q " + base + " " + plain + " q4_0"), 0);
-  ASSERT_EQ(run("quantize -q " + base + " " + calib + " q4_0 --calib " + calib_text +
+  ASSERT_EQ(run_kestrel("quantize -q " + base + " " + plain + " q4_0"), 0);
+  ASSERT_EQ(run_kestrel("quantize -q " + base + " " + calib + " q4_0 --calib " + calib_text +
                 " --calib-ctx 128 --calib-tokens 256"),
             0);
   // Same tensor types and bytes; only the metadata that records the calibration differs.

@@ -2,24 +2,20 @@
 // weights, a recipe that Kestrel then runs, and every kind of bad input giving exit code 2 and no
 // output file (neither OUT nor OUT.tmp).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
-#include "test_paths.h"
+#include "kestrel_cli.h"
 
 namespace kestrel {
 namespace {
 
 namespace fs = std::filesystem;
 
-int run(const std::string& args) {
-  const std::string cmd = testing::kestrel_binary() + " " + args + " >/dev/null 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+int run(const std::string& args) { return testing::run_kestrel(args); }
 
 class QuantizeCli : public ::testing::Test {
  protected:

@@ -1,7 +1,6 @@
 // kestrel prune on SmolLM2-135M: bad input fails with exit code 2 and leaves no file; each kind of
 // output loads in Kestrel with the shape its metadata states and still predicts like the base.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -11,7 +10,7 @@
 #include "io/gguf/gguf_file.h"
 #include "model/model.h"
 #include "quant/type_ops.h"
-#include "test_paths.h"
+#include "kestrel_cli.h"
 #include "tokenizer/tokenizer.h"
 
 namespace kestrel::prune {
@@ -24,11 +23,7 @@ using kestrel::testing::smollm2_path;
 const char* kCalib = "/usr/share/common-licenses/Apache-2.0";  // Debian base-files
 const char* kEval = "/usr/share/common-licenses/GPL-3";        // Debian base-files
 
-int run(const std::string& args) {
-  const std::string cmd = kestrel_binary() + " " + args + " 2>/dev/null";
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+int run(const std::string& args) { return kestrel::testing::run_kestrel(args); }
 
 class PruneCommand : public ::testing::Test {
  protected:
