@@ -103,13 +103,12 @@ void Engine::finish(Sequence& seq, FinishReason reason, int32_t last_token) {
   const SeqId id = seq.id;
   TokenEventCallback cb = std::move(seq.on_token);
   const TokenEvent event = event_of(seq, last_token, reason);
-  // The event may point into the sequence (its prompt log-probabilities): keep it alive until the
-  // callback has run.
-  std::unique_ptr<Sequence> owned = std::move(owned_[id]);
   scheduler_.remove(id);
   if (kv_.contains(id)) kv_.free(id);
   seqs_.erase(id);
-  owned_.erase(id);
+  // The event may point into the sequence (its prompt log-probabilities): it lives in `node`
+  // until the callback has run.
+  const auto node = owned_.extract(id);
   if (cb) cb(event);
 }
 

@@ -75,7 +75,6 @@ struct ChoiceState {
   // Completions with echo and logprobs: the prompt tokens' entries, as completion_logprobs
   // arrays (tokens, token_logprobs, top_logprobs, text_offset); null until they arrive.
   json prompt_logprobs = nullptr;
-  bool prompt_logprobs_sent = false;  // streaming: the echo chunk carrying them went out
 };
 
 // cpp-httplib listens with a backlog of 5 (fixed when the library was built), so a burst of
@@ -359,19 +358,19 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
     return piece;
   };
 
-  // The generated tokens' arrays (offsets from text_offset0), after the prompt's when with_prompt
-  // and the choice has them.
-  auto completion_logprobs = [](const ChoiceState& c, size_t text_offset0, bool with_prompt) {
+  // The arrays of generated-token entries (offsets from text_offset0), after the prompt's arrays
+  // when `prompt_part` is not null.
+  auto completion_logprobs = [](const json& entries, size_t text_offset0, const json& prompt_part) {
     json tokens = json::array(), lps = json::array(), tops = json::array(),
          offsets = json::array();
-    if (with_prompt && !c.prompt_logprobs.is_null()) {
-      tokens = c.prompt_logprobs["tokens"];
-      lps = c.prompt_logprobs["token_logprobs"];
-      tops = c.prompt_logprobs["top_logprobs"];
-      offsets = c.prompt_logprobs["text_offset"];
+    if (!prompt_part.is_null()) {
+      tokens = prompt_part["tokens"];
+      lps = prompt_part["token_logprobs"];
+      tops = prompt_part["top_logprobs"];
+      offsets = prompt_part["text_offset"];
     }
     size_t off = text_offset0;
-    for (const json& e : c.logprobs) {
+    for (const json& e : entries) {
       tokens.push_back(e["token"]);
       lps.push_back(e["logprob"]);
       tops.push_back(e["top"]);
@@ -492,8 +491,9 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
         out_choices.push_back(
             {{"text", echo_text + c.out},
              {"index", i},
-             {"logprobs", p.logprobs >= 0 ? completion_logprobs(c, echo_text.size(), true)
-                                          : json(nullptr)},
+             {"logprobs", p.logprobs >= 0
+                              ? completion_logprobs(c.logprobs, echo_text.size(), c.prompt_logprobs)
+                              : json(nullptr)},
              {"finish_reason", c.finish}});
       }
     }
@@ -514,7 +514,8 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
   res.set_chunked_content_provider(
       "text/event-stream",
       [this, p, chat, id, created, model_name, echo_texts, n_choices, choices, channel, ticket,
-       deadline, absorb, completion_logprobs, usage_of, state, prompt_logprobs](size_t, httplib::DataSink& sink) {
+       deadline, absorb, completion_logprobs, usage_of, state,
+       prompt_logprobs](size_t, httplib::DataSink& sink) {
         auto send = [&sink](const json& j) {
           const std::string s = "data: " + dump(j) + "\n\n";
           return sink.write(s.data(), s.size());
@@ -560,8 +561,7 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
           const std::string& echo_text = echo_texts[c.prompt];
           const size_t n_lp = c.logprobs.size();
           const std::string piece = absorb(c, ev);
-          if (prompt_logprobs >= 0 && !c.prompt_logprobs_sent && !c.prompt_logprobs.is_null()) {
-            c.prompt_logprobs_sent = true;
+          if (ev.has_prompt_logprobs) {  // a choice's first event: the echo chunk goes first
             ok = chunk(ev.index, echo_text, nullptr, c.prompt_logprobs);
             if (!ok) break;
           }
@@ -576,9 +576,8 @@ void HttpServer::handle_generation(const httplib::Request& req, httplib::Respons
             if (chat) {
               lp = {{"content", added}};
             } else {
-              ChoiceState tmp = c;
-              tmp.logprobs = added;
-              lp = completion_logprobs(tmp, echo_text.size() + c.out.size() - piece.size(), false);
+              lp = completion_logprobs(added, echo_text.size() + c.out.size() - piece.size(),
+                                       nullptr);
             }
           }
           if (!piece.empty() || lp != nullptr) {

@@ -74,17 +74,13 @@ void CpuOps::matmul_shared(const WeightMatrix* const* ws, int count, const float
     const size_t packed_row = packed && kernels_.packed_act_bytes != nullptr
                                   ? kernels_.packed_act_bytes(w.type, n_in)
                                   : 0;
-    const ActFormat want = packed_row != 0
-                               ? ActFormat{w.type, true, 0, packed_row}
-                               : ActFormat{kernels_.ops(w.type).vec_dot_type, false, 0, 0};
+    const bool packed_layout = packed_row != 0;
+    const tensor::DType at = packed_layout ? w.type : kernels_.ops(w.type).vec_dot_type;
     int a = 0;
-    while (a < n_act &&
-           (formats[a].type != want.type || formats[a].packed_layout != want.packed_layout)) {
-      ++a;
-    }
+    while (a < n_act && (formats[a].type != at || formats[a].packed_layout != packed_layout)) ++a;
     if (a == n_act) {
-      const size_t row = want.packed_layout ? want.row : tensor::row_bytes(want.type, n_in);
-      formats[n_act++] = {want.type, want.packed_layout, act_bytes, row};
+      const size_t row = packed_layout ? packed_row : tensor::row_bytes(at, n_in);
+      formats[n_act++] = {at, packed_layout, act_bytes, row};
       act_bytes += row * n_rows;
     }
     parts[i] = {&w, kernels_.tile(w.type), formats[a].offset, formats[a].row, total_rows, packed};
